@@ -1,0 +1,41 @@
+import PKCore
+import PKReport
+
+/// `posology compare`: several regimens on the same patients.
+enum CompareCommand {
+  static var info: Posology.CommandInfo {
+    Posology.CommandInfo(
+      name: "compare", abstract: "Simulate several regimens on the same patients, side by side (CSV).",
+      usage: "posology compare --regimen <text|name> --regimen <text|name> ... [options]",
+      discussion: "Writes regimen,time_day,conc_mg_L, rows grouped by regimen in the order given; the regimen column holds the regimen as given.",
+      options: Scenario.options + [
+        OptionSpec("--regimen", value: "text|name", repeatable: true, "A regimen (text or label preset). Give it once per regimen."),
+        OptionSpec("--route", value: "sc|iv", "Route of the regimens' doses. (default: sc)"),
+        OptionSpec("--miss", value: "n,...", "Leave out these doses in every regimen."),
+        OptionSpec("--delay", value: "n:d", repeatable: true, "Give dose n d days late in every regimen."),
+        OptionSpec("--late", value: "n:d", repeatable: true, "Apply the label's missed-dose rule to dose n in every regimen."),
+      ] + SimulateCommand.outputOptions,
+      allowsPositionals: false, run: run)
+  }
+
+  static func run(_ o: ParsedOptions, _ console: Console) throws {
+    let texts = o.all("--regimen")
+    guard !texts.isEmpty else {
+      throw UserError("compare needs at least one --regimen", fix: "give e.g. --regimen \"600mg then 300mg q2w\" --regimen \"600mg then 300mg q4w\"", kind: .usage, suggestsHelp: true)
+    }
+    let scenario = try Scenario(o)
+    let choices = try texts.map { (t) throws(UserError) in try RegimenChoice.make(o, scenario: scenario, regimenText: t) }
+    let output = o.value("--output")
+    if let output { try TextFile.checkWritable(output) }
+    let simulator = SubjectSimulator(options: scenario.solver)
+    var csv = CSVBuilder(header: ["regimen", "time_day", "conc_mg_L"])
+    for choice in choices {
+      let c = try simulator.concentrations(scenario.typicalParameters, doses: choice.doses, grid: scenario.grid, scale: scenario.model.outputScale)
+      let label = CSVBuilder.field(choice.label)
+      for (k, v) in c.enumerated() {
+        csv.appendLine(label + "," + NumberFormat.time(scenario.grid.time(k)) + "," + NumberFormat.value(v))
+      }
+    }
+    try SimulateCommand.emit(csv.text, to: output, console: console)
+  }
+}

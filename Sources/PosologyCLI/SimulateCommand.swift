@@ -1,0 +1,40 @@
+import PKCore
+import PKReport
+
+/// `posology simulate`: one regimen, for the typical patient (or a cohort with `--subjects`).
+enum SimulateCommand {
+  static let outputOptions: [OptionSpec] = [
+    OptionSpec("--output", short: "-o", value: "file", "Write the CSV there (atomically) instead of stdout."),
+  ]
+
+  static var info: Posology.CommandInfo {
+    Posology.CommandInfo(
+      name: "simulate",
+      abstract: "Simulate one regimen: the typical patient's concentration curve (CSV).",
+      usage: "posology simulate [--model <name>] [--weight <kg>] [--regimen <text|name> | --loading <mg> --dose <mg> --interval <interval> [--doses <n>] | --events <file> | --indication <code> --age <years>] [--weeks <n> | --days <n>] [--step <days>] [-o <file>]",
+      discussion: "Without a regimen: the adult atopic-dermatitis label regimen, 600 mg then 300 mg every 2 weeks, for 52 weeks, on the default model (Kovalenko 2020 model 3) for a 75 kg adult. Writes time_day,conc_mg_L (mg/L); a row at a dose time holds the value just before that dose.",
+      options: Scenario.options + RegimenChoice.options + outputOptions,
+      allowsPositionals: false,
+      run: run)
+  }
+
+  static func run(_ o: ParsedOptions, _ console: Console) throws {
+    let scenario = try Scenario(o)
+    let choice = try RegimenChoice.make(o, scenario: scenario)
+    let output = o.value("--output")
+    if let output { try TextFile.checkWritable(output) }
+    let simulator = SubjectSimulator(options: scenario.solver)
+    let concentrations = try simulator.concentrations(
+      scenario.typicalParameters, doses: choice.doses, grid: scenario.grid, scale: scenario.model.outputScale)
+    var csv = CSVBuilder(header: ["time_day", "conc_mg_L"])
+    for (k, c) in concentrations.enumerated() {
+      csv.appendLine(NumberFormat.time(scenario.grid.time(k)) + "," + NumberFormat.value(c))
+    }
+    try emit(csv.text, to: output, console: console)
+  }
+
+  /// Writes the main CSV to `-o FILE` atomically, or to stdout.
+  static func emit(_ text: String, to path: String?, console: Console) throws(UserError) {
+    if let path { try TextFile.writeAtomically(text, to: path) } else { console.out(text) }
+  }
+}
