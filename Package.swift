@@ -3,6 +3,14 @@
 // Foundation (and FoundationXML), Dispatch, Swift Testing and the C math library only.
 import PackageDescription
 
+/// The numerics are always compiled optimised (also in debug builds, so `swift test` runs the
+/// cohort and accuracy tests at full speed) with cross-module optimisation, so the generic
+/// integrator is specialised for each model.
+let optimized: [SwiftSetting] = [
+  .unsafeFlags(["-O"], .when(configuration: .debug)),
+  .unsafeFlags(["-cross-module-optimization"]),
+]
+
 let package = Package(
   name: "Posology",
   products: [
@@ -14,9 +22,9 @@ let package = Package(
   targets: [
     // MARK: - Libraries
     /// ODE integrators only; knows nothing of pharmacology. No Foundation.
-    .target(name: "PKNumerics"),
+    .target(name: "PKNumerics", swiftSettings: optimized),
     /// Models, regimens, subject and cohort simulation, RNG, metrics, summaries. No Foundation.
-    .target(name: "PKCore", dependencies: ["PKNumerics"]),
+    .target(name: "PKCore", dependencies: ["PKNumerics"], swiftSettings: optimized),
     /// Profiles (JSON), CSV, charts, files. Foundation lives here.
     .target(name: "PKReport", dependencies: ["PKCore"]),
     /// The command-line front end (argument parsing, commands, errors), kept as a library so

@@ -21,6 +21,10 @@ public final class ODEIntegrator {
   private let pivots: UnsafeMutablePointer<Int>
   private let y0, y1, yStage, scratch, k, jacobian, matrix, denseU, denseV, erkDense, weights:
     UnsafeMutablePointer<Double>
+  /// The tableaus' coefficients, copied into the workspace so the step loops read raw memory
+  /// (no array bounds checks or reference counting in the hot path).
+  private let erkA, erkE, rosA, rosC, rosM, rosE, rosD1, rosD2: UnsafeMutablePointer<Double>
+  private let erkStages, rosStages: Int
 
   public init(dimension: Int, options: ODEOptions = ODEOptions()) {
     precondition(dimension > 0, "an ODE system needs at least one state")
@@ -28,7 +32,9 @@ public final class ODEIntegrator {
     self.options = options
     let n = dimension
     stages = max(erk.stages, ros.stages)
-    let sizes = [n, n, n, n, stages * n, n * n, n * n, n, n, erk.stages * erk.denseDegree, stages]
+    let es = erk.stages, rs = ros.stages
+    let sizes = [n, n, n, n, stages * n, n * n, n * n, n, n, es * erk.denseDegree, stages,
+                 es * es, es, rs * rs, rs * rs, rs, rs, rs, rs]
     let total = sizes.reduce(0, +)
     let block = UnsafeMutablePointer<Double>.allocate(capacity: total)
     block.initialize(repeating: 0, count: total)
@@ -40,6 +46,18 @@ public final class ODEIntegrator {
     scratch = block + offsets[3]; k = block + offsets[4]; jacobian = block + offsets[5]
     matrix = block + offsets[6]; denseU = block + offsets[7]; denseV = block + offsets[8]
     erkDense = block + offsets[9]; weights = block + offsets[10]
+    erkA = block + offsets[11]; erkE = block + offsets[12]; rosA = block + offsets[13]
+    rosC = block + offsets[14]; rosM = block + offsets[15]; rosE = block + offsets[16]
+    rosD1 = block + offsets[17]; rosD2 = block + offsets[18]
+    erkStages = es; rosStages = rs
+    for (i, v) in erk.a.enumerated() { erkA[i] = v }
+    for (i, v) in erk.e.enumerated() { erkE[i] = v }
+    for (i, v) in ros.a.enumerated() { rosA[i] = v }
+    for (i, v) in ros.c.enumerated() { rosC[i] = v }
+    for (i, v) in ros.m.enumerated() { rosM[i] = v }
+    for (i, v) in ros.e.enumerated() { rosE[i] = v }
+    for (i, v) in ros.dense1.enumerated() { rosD1[i] = v }
+    for (i, v) in ros.dense2.enumerated() { rosD2[i] = v }
     for (i, v) in erk.dense.enumerated() { erkDense[i] = v }
     pivots = .allocate(capacity: n)
     pivots.initialize(repeating: 0, count: n)
@@ -152,7 +170,7 @@ public final class ODEIntegrator {
   private func advanceExplicit<System: ODESystem, Observer: ODEStepObserver>(
     _ system: System, from t0: Double, to t1: Double, observer: inout Observer
   ) throws {
-    let n = dimension, s = erk.stages
+    let n = dimension, s = erkStages
     var controller = StepSizeController(errorOrder: erk.errorOrder)
     system.derivatives(y0, into: k)
     statistics.functionEvaluations += 1
@@ -169,7 +187,7 @@ public final class ODEIntegrator {
         let input = stage == s - 1 ? y1 : yStage
         for i in 0..<n {
           var sum = 0.0
-          for j in 0..<stage { sum += erk.a[stage * s + j] * k[j * n + i] }
+          for j in 0..<stage { sum += erkA[stage * s + j] * k[j * n + i] }
           input[i] = y0[i] + hStep * sum
         }
         system.derivatives(input, into: k + stage * n)
@@ -177,7 +195,7 @@ public final class ODEIntegrator {
       statistics.functionEvaluations += s - 1
       for i in 0..<n {
         var sum = 0.0
-        for j in 0..<s { sum += erk.e[j] * k[j * n + i] }
+        for j in 0..<s { sum += erkE[j] * k[j * n + i] }
         scratch[i] = hStep * sum
       }
       var error = errorNorm(scratch)
@@ -209,7 +227,7 @@ public final class ODEIntegrator {
   private func advanceRosenbrock<System: ODESystem, Observer: ODEStepObserver>(
     _ system: System, from t0: Double, to t1: Double, observer: inout Observer
   ) throws {
-    let n = dimension, s = ros.stages
+    let n = dimension, s = rosStages
     var controller = StepSizeController(errorOrder: ros.errorOrder)
     system.derivatives(y0, into: k)
     statistics.functionEvaluations += 1
@@ -247,7 +265,7 @@ public final class ODEIntegrator {
         } else {
           for i in 0..<n {
             var sum = 0.0
-            for j in 0..<stage { sum += ros.a[stage * s + j] * k[j * n + i] }
+            for j in 0..<stage { sum += rosA[stage * s + j] * k[j * n + i] }
             yStage[i] = y0[i] + sum
           }
           system.derivatives(yStage, into: stageRHS)
@@ -255,7 +273,7 @@ public final class ODEIntegrator {
           let invH = 1 / hStep
           for i in 0..<n {
             var sum = 0.0
-            for j in 0..<stage { sum += ros.c[stage * s + j] * k[j * n + i] }
+            for j in 0..<stage { sum += rosC[stage * s + j] * k[j * n + i] }
             stageRHS[i] += sum * invH
           }
         }
@@ -272,8 +290,8 @@ public final class ODEIntegrator {
       for i in 0..<n {
         var sum = 0.0, err = 0.0
         for j in 0..<s {
-          sum += ros.m[j] * k[j * n + i]
-          err += ros.e[j] * k[j * n + i]
+          sum += rosM[j] * k[j * n + i]
+          err += rosE[j] * k[j * n + i]
         }
         y1[i] = y0[i] + sum
         yStage[i] = err
@@ -286,8 +304,8 @@ public final class ODEIntegrator {
         for i in 0..<n {
           var u = 0.0, v = 0.0
           for j in 0..<s {
-            u += ros.dense1[j] * k[j * n + i]
-            v += ros.dense2[j] * k[j * n + i]
+            u += rosD1[j] * k[j * n + i]
+            v += rosD2[j] * k[j * n + i]
           }
           denseU[i] = u
           denseV[i] = v

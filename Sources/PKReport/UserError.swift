@@ -27,7 +27,8 @@ public struct UserError: Error, Equatable, Sendable, CustomStringConvertible {
   /// `Error: <what is wrong>. <how to fix it>` on one line.
   public var description: String {
     let what = problem.hasSuffix(".") ? String(problem.dropLast()) : problem
-    return "Error: \(what). \(fix)".replacingNewlines()
+    let advice = fix.prefix(1).uppercased() + fix.dropFirst()
+    return "Error: \(what). \(advice)".replacingNewlines()
   }
 }
 

@@ -14,7 +14,7 @@ enum CompareCommand {
         OptionSpec("--miss", value: "n,...", "Leave out these doses in every regimen."),
         OptionSpec("--delay", value: "n:d", repeatable: true, "Give dose n d days late in every regimen."),
         OptionSpec("--late", value: "n:d", repeatable: true, "Apply the label's missed-dose rule to dose n in every regimen."),
-      ] + SimulateCommand.outputOptions,
+      ] + CohortRun.options + SimulateCommand.outputOptions,
       allowsPositionals: false, run: run)
   }
 
@@ -25,6 +25,10 @@ enum CompareCommand {
     }
     let scenario = try Scenario(o)
     let choices = try texts.map { (t) throws(UserError) in try RegimenChoice.make(o, scenario: scenario, regimenText: t) }
+    if let cohort = try CohortRun.parse(o, scenario: scenario) {
+      try cohort.run(o, console: console, scenario: scenario, choices: choices, compare: true)
+      return
+    }
     let output = o.value("--output")
     if let output { try TextFile.checkWritable(output) }
     let simulator = SubjectSimulator(options: scenario.solver)

@@ -13,7 +13,7 @@ enum SimulateCommand {
       abstract: "Simulate one regimen: the typical patient's concentration curve (CSV).",
       usage: "posology simulate [--model <name>] [--weight <kg>] [--regimen <text|name> | --loading <mg> --dose <mg> --interval <interval> [--doses <n>] | --events <file> | --indication <code> --age <years>] [--weeks <n> | --days <n>] [--step <days>] [-o <file>]",
       discussion: "Without a regimen: the adult atopic-dermatitis label regimen, 600 mg then 300 mg every 2 weeks, for 52 weeks, on the default model (Kovalenko 2020 model 3) for a 75 kg adult. Writes time_day,conc_mg_L (mg/L); a row at a dose time holds the value just before that dose.",
-      options: Scenario.options + RegimenChoice.options + DatasetRun.options + ChartOutputs.options + outputOptions,
+      options: Scenario.options + RegimenChoice.options + CohortRun.options + DatasetRun.options + ChartOutputs.options + outputOptions,
       allowsPositionals: false,
       run: run)
   }
@@ -28,6 +28,10 @@ enum SimulateCommand {
     }
     let scenario = try Scenario(o)
     let choice = try RegimenChoice.make(o, scenario: scenario)
+    if let cohort = try CohortRun.parse(o, scenario: scenario) {
+      try cohort.run(o, console: console, scenario: scenario, choices: [choice], compare: false)
+      return
+    }
     let output = o.value("--output")
     if let output { try TextFile.checkWritable(output) }
     let simulator = SubjectSimulator(options: scenario.solver)

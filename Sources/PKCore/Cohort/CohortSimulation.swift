@@ -1,0 +1,190 @@
+import Dispatch
+import PKNumerics
+
+/// A cohort run: which patients, which regimens (all on the same patients: common random
+/// numbers), which grid, and how (threads, solver, residual error, adherence).
+public struct CohortRequest: Sendable {
+  public var model: PopulationModel
+  public var weights: BodyWeights
+  /// Size of the whole cohort; patients are numbered 0..<subjects (1… in output).
+  public var subjects: Int
+  /// The patients this run simulates (a shard's slice, or all).
+  public var patients: Range<Int>
+  public var seed: UInt64
+  public var threads: Int
+  /// One schedule per regimen; adherence and delays are applied per patient.
+  public var regimens: [[Dose]]
+  public var grid: OutputGrid
+  public var solver: ODEOptions
+  /// Add the model's residual error (`--observed`); values below `lloq` become 0 (BLQ).
+  public var observed: Bool = false
+  public var lloq: Double = 0.078
+  /// Probability that each dose is taken (`--adherence`).
+  public var adherence: Double = 1
+
+  public init(model: PopulationModel, weights: BodyWeights, subjects: Int, seed: UInt64, threads: Int, regimens: [[Dose]], grid: OutputGrid, solver: ODEOptions) {
+    self.model = model; self.weights = weights; self.subjects = subjects; self.patients = 0..<subjects
+    self.seed = seed; self.threads = Swift.max(1, threads); self.regimens = regimens; self.grid = grid; self.solver = solver
+  }
+
+  /// The contiguous slice of patients for shard `k` of `n` (1-based k): `[⌊(k−1)N/n⌋, ⌊kN/n⌋)`.
+  public static func shard(_ k: Int, of n: Int, subjects: Int) -> Range<Int> {
+    let lo = Int((Int128(k - 1) * Int128(subjects)) / Int128(n))
+    let hi = Int((Int128(k) * Int128(subjects)) / Int128(n))
+    return lo..<hi
+  }
+}
+
+/// Simulates a cohort in parallel batches; a replayable `CohortValueSource` (each pass simulates
+/// again, bit-identically), so summaries never need every curve in memory.
+///
+/// Parallelism: `DispatchQueue.concurrentPerform` over `threads` workers; worker `w` takes chunks
+/// `w, w + T, w + 2T, …` of the batch and writes each patient's row into its own slot, so the
+/// output does not depend on scheduling or on the thread count.
+public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  // immutable after init; per-worker simulators are used by one worker at a time
+  public let request: CohortRequest
+  public let sampler: PatientSampler
+  public var rows: Int { request.patients.count }
+  public var columns: Int { request.regimens.count * request.grid.count }
+  /// Patients per batch (bounded so a batch buffer stays ≤ ~32 MB).
+  public let batchSize: Int
+  private let simulators: [SubjectSimulator]
+  /// Called once per batch on the first pass, in patient order: (first patient index, count,
+  /// row-major values, the batch's patients).
+  public var onFirstPass: ((Int, Int, UnsafeBufferPointer<Double>, [VirtualPatient]) throws -> Void)?
+
+  static let chunk = 16
+
+  public init(_ request: CohortRequest, batchSize: Int? = nil) {
+    self.request = request
+    sampler = PatientSampler(model: request.model, weights: request.weights, seed: request.seed)
+    let columns = Swift.max(1, request.regimens.count * request.grid.count)
+    self.batchSize = Swift.max(1, Swift.min(batchSize ?? 4096, (32 << 20) / (8 * columns)))
+    simulators = (0..<request.threads).map { _ in SubjectSimulator(options: request.solver) }
+  }
+
+  /// Runs `work(w)` for each worker `w` in `0..<threads`.
+  func workers(_ work: @Sendable (Int) -> Void) {
+    if request.threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: request.threads, execute: work) }
+  }
+
+  public func parallelColumns(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {
+    let t = request.threads
+    workers { w in
+      var c = w
+      while c < count { work(c); c += t }
+    }
+  }
+
+  /// Simulates patients `first ..< first + count` into `out` (row-major, `columns` per patient).
+  func simulateBatch(first: Int, count: Int, into out: UnsafeMutablePointer<Double>) throws -> [VirtualPatient] {
+    let chunks = (count + Self.chunk - 1) / Self.chunk
+    let patients = UnsafeMutablePointer<VirtualPatient?>.allocate(capacity: count)
+    patients.initialize(repeating: nil, count: count)
+    defer { patients.deinitialize(count: count); patients.deallocate() }
+    let failure = FailureBox()
+    nonisolated(unsafe) let base = out
+    nonisolated(unsafe) let slots = patients
+    let t = request.threads
+    workers { w in
+      let simulator = self.simulators[w]
+      var c = w
+      while c < chunks {
+        for i in (c * Self.chunk)..<Swift.min(count, (c + 1) * Self.chunk) {
+          do {
+            slots[i] = try self.simulatePatient(first + i, simulator: simulator, into: base + i * self.columns)
+          } catch {
+            failure.record(error, patient: first + i)
+          }
+        }
+        c += t
+      }
+    }
+    if let (error, _) = failure.first { throw error }
+    return (0..<count).map { patients[$0]! }
+  }
+
+  /// One patient: parameters, then every regimen on them; writes `columns` values.
+  func simulatePatient(_ index: Int, simulator: SubjectSimulator, into out: UnsafeMutablePointer<Double>) throws -> VirtualPatient {
+    let patient = sampler.patient(index)
+    let streams = PatientStreams(seed: request.seed, patient: index)
+    let g = request.grid.count
+    var none = NoSimulationObserver()
+    for (r, schedule) in request.regimens.enumerated() {
+      let doses = request.adherence < 1 ? Self.taken(schedule, probability: request.adherence, streams: streams) : schedule
+      let row = out + r * g
+      try simulator.simulate(patient.parameters, doses: doses, grid: request.grid, scale: request.model.outputScale, output: row, observer: &none)
+      if request.observed { applyResidualError(row, count: g, streams: streams) }
+    }
+    return patient
+  }
+
+  /// The doses a patient takes when each is taken with probability `p` (one uniform per dose,
+  /// from the patient's adherence stream, the same draws for every regimen).
+  public static func taken(_ doses: [Dose], probability p: Double, streams: PatientStreams) -> [Dose] {
+    var u = streams.uniforms(.adherence)
+    return doses.filter { _ in u.uniform() < p }
+  }
+
+  /// `C_obs = C·(1 + ε₁) + ε₂`; below the LLOQ the value is reported as 0 (censored, never negative).
+  func applyResidualError(_ row: UnsafeMutablePointer<Double>, count: Int, streams: PatientStreams) {
+    guard let e = request.model.residualError else { return }
+    var normals = streams.normals(.residual)
+    for k in 0..<count {
+      let observed = row[k] * (1 + e.proportional * normals.next()) + e.additive * normals.next()
+      row[k] = observed < request.lloq ? 0 : observed
+    }
+  }
+
+  public func forEachBatch(pass: Int, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
+    let buffer = UnsafeMutablePointer<Double>.allocate(capacity: batchSize * columns)
+    defer { buffer.deallocate() }
+    var first = request.patients.lowerBound
+    while first < request.patients.upperBound {
+      let count = Swift.min(batchSize, request.patients.upperBound - first)
+      let patients = try simulateBatch(first: first, count: count, into: buffer)
+      let view = UnsafeBufferPointer(start: buffer, count: count * columns)
+      if pass == 1, let onFirstPass { try onFirstPass(first, count, view, patients) }
+      try body(first - request.patients.lowerBound, count, view)
+      first += count
+    }
+  }
+}
+
+/// The first error of a parallel batch, by patient index (so which one is reported is deterministic).
+final class FailureBox: @unchecked Sendable {  // guarded by its own lock
+  private var stored: (Error, Int)?
+  private let lock = DispatchSemaphore(value: 1)
+  func record(_ error: Error, patient: Int) {
+    lock.wait()
+    if stored == nil || patient < stored!.1 { stored = (error, patient) }
+    lock.signal()
+  }
+  var first: (Error, Int)? { stored }
+}
+
+/// A cohort held in memory (`rows × columns`, row-major), summarised without re-simulating.
+public final class CohortMatrix: CohortValueSource, @unchecked Sendable {  // immutable after filling
+  public let rows: Int
+  public let columns: Int
+  public let threads: Int
+  public var values: [Double]
+
+  public init(rows: Int, columns: Int, threads: Int) {
+    self.rows = rows; self.columns = columns; self.threads = Swift.max(1, threads)
+    values = [Double](repeating: 0, count: rows * columns)
+  }
+
+  public func forEachBatch(pass: Int, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
+    try values.withUnsafeBufferPointer { try body(0, rows, $0) }
+  }
+
+  public func parallelColumns(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {
+    let t = threads
+    if t == 1 { for c in 0..<count { work(c) }; return }
+    DispatchQueue.concurrentPerform(iterations: t) { w in
+      var c = w
+      while c < count { work(c); c += t }
+    }
+  }
+}
