@@ -127,12 +127,15 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
   }
 
   /// `C_obs = C·(1 + ε₁) + ε₂`; below the LLOQ the value is reported as 0 (censored, never negative).
+  /// A sample with no drug at all (C = 0, before the first dose) is reported as BLQ: the additive
+  /// term models assay noise around a drug level, not a signal from a drug-free sample.
+  /// The two draws per sample are taken even then, so later samples' noise does not shift.
   func applyResidualError(_ row: UnsafeMutablePointer<Double>, count: Int, streams: PatientStreams) {
     guard let e = request.model.residualError else { return }
     var normals = streams.normals(.residual)
     for k in 0..<count {
       let observed = row[k] * (1 + e.proportional * normals.next()) + e.additive * normals.next()
-      row[k] = observed < request.lloq ? 0 : observed
+      row[k] = observed < request.lloq || row[k] <= 0 ? 0 : observed
     }
   }
 

@@ -1,0 +1,214 @@
+import PKCore
+import PKNumerics
+import PKReport
+import Testing
+
+@Suite("Cohorts: random streams, variability, summaries")
+struct CohortTests {
+  @Test("the sample covariance of the random effects recovers Ω (N = 20,000)", arguments: ["kovalenko2020", "kovalenko2016", "zhang2021"])
+  func omegaRecovered(model name: String) {
+    let model = Fixtures.model(name)
+    let sampler = PatientSampler(model: model, weights: .fixed(75), seed: 2026)
+    let n = 20_000
+    let effects = model.randomEffects!
+    let k = effects.parameters.count
+    let omega = effects.covariance
+    let draws = (0..<n).map { sampler.eta(PatientStreams(seed: 2026, patient: $0)) }
+    for i in 0..<k {
+      for j in 0...i {
+        let mi = draws.reduce(0) { $0 + $1[i] } / Double(n)
+        let mj = draws.reduce(0) { $0 + $1[j] } / Double(n)
+        let cov = draws.reduce(0) { $0 + ($1[i] - mi) * ($1[j] - mj) } / Double(n - 1)
+        // Sampling SE of a covariance: √((Ω_ii Ω_jj + Ω_ij²)/N); allow 4 SE.
+        let se = ((omega[i * k + i] * omega[j * k + j] + omega[i * k + j] * omega[i * k + j]) / Double(n)).squareRoot()
+        #expect(abs(cov - omega[i * k + j]) <= 4 * se, "\(name) Ω[\(i),\(j)] = \(omega[i * k + j]), sample \(cov)")
+        if i == j { #expect(abs(mi) <= 4 * (omega[i * k + i] / Double(n)).squareRoot()) }
+      }
+    }
+    // Kovalenko 2020 publishes corr(ke, Vc) = −0.373: the sample correlation, within 4 SE (1−ρ²)/√N.
+    if name == "kovalenko2020" {
+      let a = draws.map { $0[0] }, b = draws.map { $0[1] }
+      let r = correlation(a, b)
+      #expect(abs(r - (-0.373)) <= 4 * (1 - 0.373 * 0.373) / Double(n).squareRoot(), "correlation \(r)")
+    }
+  }
+
+  func correlation(_ a: [Double], _ b: [Double]) -> Double {
+    let n = Double(a.count)
+    let ma = a.reduce(0, +) / n, mb = b.reduce(0, +) / n
+    var sab = 0.0, saa = 0.0, sbb = 0.0
+    for (x, y) in zip(a, b) { sab += (x - ma) * (y - mb); saa += (x - ma) * (x - ma); sbb += (y - mb) * (y - mb) }
+    return sab / (saa * sbb).squareRoot()
+  }
+
+  @Test("neighbouring patients' streams are uncorrelated and never repeat each other")
+  func neighbouringStreams() {
+    let n = 20_000
+    let firsts = (0..<n).map { i -> [UInt64] in var g = PatientStreams(seed: 1, patient: i).uniforms(.randomEffects); return (0..<64).map { _ in g.next() } }
+    // No value of patient i's first 64 outputs appears in patient i+1's (a shifted copy would).
+    for i in 0..<(n - 1) { #expect(Set(firsts[i]).isDisjoint(with: firsts[i + 1]), "patients \(i), \(i + 1) overlap") }
+    #expect(Set(firsts.map { $0[0] }).count == n)
+    // Correlation of the first normal draw of neighbours: |r| ≤ 4/√N.
+    let z = (0..<n).map { i -> Double in var g = PatientStreams(seed: 1, patient: i).normals(.randomEffects); return g.next() }
+    let r = correlation(Array(z.dropLast()), Array(z.dropFirst()))
+    #expect(abs(r) <= 4 / Double(n).squareRoot(), "lag-1 correlation \(r)")
+    // Different seeds give different cohorts.
+    #expect(PatientStreams(seed: 1, patient: 0).key != PatientStreams(seed: 2, patient: 0).key)
+  }
+
+  @Test("Box–Muller normals: mean 0, variance 1, tails as the normal's")
+  func normals() {
+    var g = NormalGenerator(source: SplitMix64(state: 42))
+    let n = 200_000
+    let z = (0..<n).map { _ in g.next() }
+    let mean = z.reduce(0, +) / Double(n)
+    let variance = z.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
+    #expect(abs(mean) <= 4 / Double(n).squareRoot())
+    #expect(abs(variance - 1) <= 4 * (2 / Double(n)).squareRoot())
+    let beyond2 = Double(z.filter { abs($0) > 1.959964 }.count) / Double(n)  // 5 %
+    #expect(abs(beyond2 - 0.05) <= 4 * (0.05 * 0.95 / Double(n)).squareRoot())
+  }
+
+  @Test("weight draws match the truncated normal: within bounds, mean and SD as theory")
+  func weights() throws {
+    let dist = try BodyWeights.parse("normal:75,15,50,100")
+    let n = 20_000
+    let w = (0..<n).map { dist.weight(patient: $0, streams: PatientStreams(seed: 7, patient: $0)) }
+    #expect(w.allSatisfy { $0 >= 50 && $0 <= 100 })
+    // Truncated normal moments (a, b in SD units): mean = μ + σ(φ(a) − φ(b))/Z.
+    let a = (50.0 - 75) / 15, b = (100.0 - 75) / 15
+    func phi(_ x: Double) -> Double { exp(-x * x / 2) / (2 * Double.pi).squareRoot() }
+    func cdf(_ x: Double) -> Double { 0.5 * erfc(-x / 2.0.squareRoot()) }
+    let z = cdf(b) - cdf(a)
+    let mean = 75 + 15 * (phi(a) - phi(b)) / z
+    let variance = 225 * (1 + (a * phi(a) - b * phi(b)) / z - pow((phi(a) - phi(b)) / z, 2))
+    let m = w.reduce(0, +) / Double(n)
+    let v = w.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)
+    #expect(abs(m - mean) <= 4 * (variance / Double(n)).squareRoot(), "mean \(m) vs \(mean)")
+    #expect(abs(v - variance) <= 4 * variance * (2 / Double(n)).squareRoot(), "variance \(v) vs \(variance)")
+    for bad in ["normal:75", "uniform:1,2", "normal:75,15,100,50", "normal:75,1,200,300", "normal:-5,1", "normal:75,nan"] {
+      #expect(throws: RegimenError.self) { try BodyWeights.parse(bad) }
+    }
+  }
+
+  @Test("a bioavailability draw above 1 is capped at 1 (Zhang 2021 puts IIV on F)")
+  func bioavailabilityCap() {
+    let model = Fixtures.model("zhang2021")
+    let fIndex = model.randomEffects!.parameters.firstIndex(of: .F)!
+    var eta = [Double](repeating: 0, count: 5)
+    eta[fIndex] = 1.0  // 0.609·e¹ = 1.66
+    #expect(model.individual(weight: 78, eta: eta).F == 1)
+    eta[fIndex] = -0.5
+    expectClose(model.individual(weight: 78, eta: eta).F, 0.609 * exp(-0.5), rel: 1e-15)
+  }
+
+  @Test("exact sums do not depend on the order of addition")
+  func exactSum() {
+    var rng = SplitMix64(state: 3)
+    let values = (0..<10_000).map { _ in rng.uniform() * pow(10, Double(rng.next() % 12) - 6) }
+    var forward = ExactSum(), backward = ExactSum(), halves = ExactSum(), other = ExactSum()
+    for v in values { forward.add(v) }
+    for v in values.reversed() { backward.add(v) }
+    for v in values[..<5000] { halves.add(v) }
+    for v in values[5000...] { other.add(v) }
+    #expect(forward == backward && forward == halves + other)
+    expectClose(forward.value, values.reduce(0, +), rel: 1e-12)
+  }
+
+  @Test("R type 7 percentiles")
+  func type7() {
+    var v: [Double] = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]
+    let s = ColumnSummary.of(&v)
+    // R: quantile(c(3,1,4,1,5,9,2,6,5,3,5), c(.05,.25,.5,.75,.95)) = 1.0 2.5 4.0 5.0 7.5
+    #expect(s.percentiles == [1.0, 2.5, 4.0, 5.0, 7.5])
+    var one: [Double] = [7]
+    let single = ColumnSummary.of(&one)
+    #expect(single.sd == 0 && single.percentiles == [7, 7, 7, 7, 7] && single.mean == 7)
+  }
+
+  /// A value source over an array with a chosen batch size (to exercise the multi-pass engine).
+  final class ArraySource: CohortValueSource, @unchecked Sendable {
+    let rows: Int, columns: Int, values: [Double], batch: Int
+    init(rows: Int, columns: Int, values: [Double], batch: Int) { self.rows = rows; self.columns = columns; self.values = values; self.batch = batch }
+    func forEachBatch(pass: Int, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
+      try values.withUnsafeBufferPointer { all in
+        var first = 0
+        while first < rows {
+          let count = min(batch, rows - first)
+          try body(first, count, UnsafeBufferPointer(rebasing: all[(first * columns)..<((first + count) * columns)]))
+          first += count
+        }
+      }
+    }
+    func parallelColumns(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) { for c in 0..<count { work(c) } }
+  }
+
+  @Test("the multi-pass summary equals sorting every column, for any batch size")
+  func streamingEqualsSorting() throws {
+    var rng = SplitMix64(state: 11)
+    let rows = 3001, columns = 7
+    var values = [Double](repeating: 0, count: rows * columns)
+    for r in 0..<rows {
+      values[r * columns + 0] = 0  // all equal
+      values[r * columns + 1] = exp(4 * (rng.uniform() - 0.5))  // log-uniform
+      values[r * columns + 2] = Double(rng.next() % 5)  // heavy ties
+      values[r * columns + 3] = rng.uniform() < 0.5 ? 0 : 1e-30 * rng.uniform()  // tiny and zero
+      values[r * columns + 4] = 50 + 1e-9 * rng.uniform()  // a very narrow spread
+      values[r * columns + 5] = rng.uniform() - 0.5  // negatives too
+      values[r * columns + 6] = 1e20 * rng.uniform()
+    }
+    var expected: [ColumnSummary] = []
+    for c in 0..<columns {
+      var col = (0..<rows).map { values[$0 * columns + c] }
+      expected.append(ColumnSummary.of(&col))
+    }
+    for batch in [1, 64, 1000, rows] {
+      let got = try StreamingSummary.summarize(ArraySource(rows: rows, columns: columns, values: values, batch: batch))
+      #expect(got == expected, "batch \(batch)")
+    }
+  }
+
+  @Test("cohort output is bit-identical for 1 and 4 threads and for any batch size")
+  func threadIndependence() throws {
+    let model = Fixtures.model("kovalenko2020")
+    let grid = try OutputGrid(step: 1, horizon: 42)
+    func run(threads: Int, batch: Int) throws -> [ColumnSummary] {
+      var request = CohortRequest(model: model, weights: try BodyWeights.parse("normal:75,15"), subjects: 300, seed: 9, threads: threads,
+        regimens: [labelDoses(horizon: 42)], grid: grid, solver: SubjectSimulator.defaultOptions)
+      request.observed = true
+      return try StreamingSummary.summarize(CohortSimulation(request, batchSize: batch))
+    }
+    let one = try run(threads: 1, batch: 4096)
+    #expect(try run(threads: 4, batch: 7) == one)
+    #expect(try run(threads: 2, batch: 300) == one)
+  }
+
+  @Test("observed values are censored at the LLOQ: reported as 0, never negative")
+  func censoring() throws {
+    let model = Fixtures.model("kovalenko2016")
+    let grid = try OutputGrid(step: 1, horizon: 200)
+    var request = CohortRequest(model: model, weights: .fixed(75), subjects: 50, seed: 3, threads: 1,
+      regimens: [[Dose(time: 0, amount: 300)]], grid: grid, solver: SubjectSimulator.defaultOptions)
+    request.observed = true
+    let sim = CohortSimulation(request)
+    var zeros = 0
+    try sim.forEachBatch(pass: 1) { _, count, values in
+      for v in values {
+        #expect(v == 0 || v >= 0.078)
+        if v == 0 { zeros += 1 }
+      }
+    }
+    #expect(zeros > 0)  // the pre-dose sample and the washout tail are BLQ
+  }
+
+  @Test("10,000 patients, 600 → 300 mg q2w, default model: steady-state trough compatible with the label (73.3 ± 40.0 mg/L)")
+  func labelTroughCohort() throws {
+    let model = Fixtures.model("kovalenko2020")
+    let grid = try OutputGrid(step: 14, horizon: 364)
+    let request = CohortRequest(model: model, weights: .fixed(75), subjects: 10_000, seed: 1, threads: 2,
+      regimens: [labelDoses()], grid: grid, solver: SubjectSimulator.defaultOptions)
+    let trough = try StreamingSummary.summarize(CohortSimulation(request)).last!
+    #expect(trough.mean >= 55 && trough.mean <= 90, "mean \(trough.mean)")
+    #expect(trough.sd >= 20 && trough.sd <= 55, "SD \(trough.sd)")
+  }
+}
