@@ -43,16 +43,19 @@ public final class SubjectSimulator {
   /// Runs the subject to `end` (at least the grid's last time), writing `scale · A_c/Vc` at every
   /// grid time into `output` (`grid.count` elements), handing every accepted step to `observer`,
   /// and returning the final state.
+  /// `initialState` (default: no drug) is the state at t = 0 before any dose; the run ends early
+  /// when the observer asks to stop.
   @discardableResult
   public func simulate<Observer: SimulationObserver>(
     _ parameters: PKParameters, doses: [Dose], grid: OutputGrid?, end: Double? = nil,
-    scale: Double = 1, output: UnsafeMutablePointer<Double>?, observer: inout Observer
+    scale: Double = 1, output: UnsafeMutablePointer<Double>?, observer: inout Observer,
+    initialState: [Double]? = nil
   ) throws -> [Double] {
     let system = CompartmentSystem(parameters: parameters)
     let layout = system.layout
     let integrator = integrator(for: layout.dimension)
     if state.count != layout.dimension { state = [Double](repeating: 0, count: layout.dimension) }
-    for i in state.indices { state[i] = 0 }
+    for i in state.indices { state[i] = initialState?[i] ?? 0 }
     let finalTime = Swift.max(end ?? 0, grid?.lastTime ?? 0)
     var sampler = GridSampler(
       grid: grid, output: output, central: layout.central, factor: scale / parameters.Vc, inner: observer)
@@ -63,8 +66,9 @@ public final class SubjectSimulator {
       sampler.sampleUpTo(0, state: y)
       for dose in doses {
         if dose.time > t {
-          try integrator.advance(system, state: y, from: t, to: dose.time, observer: &sampler)
-          t = dose.time
+          if sampler.stopRequested { return }
+          t = try integrator.advance(system, state: y, from: t, to: dose.time, observer: &sampler)
+          if t < dose.time { return }  // the observer stopped the run inside the segment
         }
         sampler.inner.doseGiven(dose, at: t, state: UnsafePointer(y), layout: layout)
         switch dose.route {
@@ -72,7 +76,7 @@ public final class SubjectSimulator {
         case .iv: y[layout.central] += dose.amount
         }
       }
-      if finalTime > t {
+      if finalTime > t && !sampler.stopRequested {
         try integrator.advance(system, state: y, from: t, to: finalTime, observer: &sampler)
       }
     }
@@ -98,9 +102,12 @@ public final class SubjectSimulator {
 public protocol SimulationObserver {
   mutating func doseGiven(_ dose: Dose, at time: Double, state: UnsafePointer<Double>, layout: StateLayout)
   mutating func observe(_ step: DenseStep)
+  /// When true, the simulation ends after the current step.
+  var stopRequested: Bool { get }
 }
 
 extension SimulationObserver {
+  public var stopRequested: Bool { false }
   public mutating func doseGiven(_ dose: Dose, at time: Double, state: UnsafePointer<Double>, layout: StateLayout) {}
   public mutating func observe(_ step: DenseStep) {}
 }
@@ -135,6 +142,8 @@ struct GridSampler<Inner: SimulationObserver>: ODEStepObserver {
       next += 1
     }
   }
+
+  var stopRequested: Bool { inner.stopRequested }
 
   mutating func observe(_ step: DenseStep) {
     if let grid, let output {

@@ -75,6 +75,12 @@ public struct DenseStep {
 /// Receives every accepted step of an integration, in time order.
 public protocol ODEStepObserver {
   mutating func observe(_ step: DenseStep)
+  /// When true after a step, the integration ends there (the state is that step's end).
+  var stopRequested: Bool { get }
+}
+
+extension ODEStepObserver {
+  public var stopRequested: Bool { false }
 }
 
 /// An observer that ignores every step.

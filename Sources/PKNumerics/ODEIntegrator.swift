@@ -71,23 +71,28 @@ public final class ODEIntegrator {
   /// Zeroes the work counters.
   public func resetStatistics() { statistics = ODEStatistics() }
 
-  /// Advances `state` (`dimension` elements) from `t0` to exactly `t1 ≥ t0`.
+  /// Advances `state` (`dimension` elements) from `t0` to exactly `t1 ≥ t0`, or to the end of
+  /// the step after which the observer asked to stop.
   ///
+  /// - Returns: the time reached (`t1` unless the observer stopped the run).
   /// - Throws: `ODEError` when the step size underflows, the step budget
   ///   (`options.maxSteps`) runs out, or the solution stops being finite.
+  @discardableResult
   public func advance<System: ODESystem, Observer: ODEStepObserver>(
     _ system: System, state: UnsafeMutablePointer<Double>, from t0: Double, to t1: Double,
     observer: inout Observer
-  ) throws {
+  ) throws -> Double {
     precondition(system.dimension == dimension, "system and integrator dimensions differ")
-    guard t1 > t0 else { return }
+    guard t1 > t0 else { return t0 }
     let n = dimension
     y0.update(from: state, count: n)
+    let reached: Double
     switch options.method {
-    case .dormandPrince54: try advanceExplicit(system, from: t0, to: t1, observer: &observer)
-    case .rodas4: try advanceRosenbrock(system, from: t0, to: t1, observer: &observer)
+    case .dormandPrince54: reached = try advanceExplicit(system, from: t0, to: t1, observer: &observer)
+    case .rodas4: reached = try advanceRosenbrock(system, from: t0, to: t1, observer: &observer)
     }
     state.update(from: y0, count: n)
+    return reached
   }
 
   /// Advances without observing steps.
@@ -169,7 +174,7 @@ public final class ODEIntegrator {
 
   private func advanceExplicit<System: ODESystem, Observer: ODEStepObserver>(
     _ system: System, from t0: Double, to t1: Double, observer: inout Observer
-  ) throws {
+  ) throws -> Double {
     let n = dimension, s = erkStages
     var controller = StepSizeController(errorOrder: erk.errorOrder)
     system.derivatives(y0, into: k)
@@ -211,7 +216,7 @@ public final class ODEIntegrator {
         y0.update(from: y1, count: n)
         k.update(from: k + (s - 1) * n, count: n)
         t = tNew
-        if lands { return }
+        if lands || observer.stopRequested { return t }
         h = controller.accepted(stepSize: hStep, error: error)
       } else {
         statistics.rejectedSteps += 1
@@ -226,7 +231,7 @@ public final class ODEIntegrator {
 
   private func advanceRosenbrock<System: ODESystem, Observer: ODEStepObserver>(
     _ system: System, from t0: Double, to t1: Double, observer: inout Observer
-  ) throws {
+  ) throws -> Double {
     let n = dimension, s = rosStages
     var controller = StepSizeController(errorOrder: ros.errorOrder)
     system.derivatives(y0, into: k)
@@ -316,7 +321,7 @@ public final class ODEIntegrator {
             interpolant: .rosenbrock(u: denseU, v: denseV)))
         y0.update(from: y1, count: n)
         t = tNew
-        if lands { return }
+        if lands || observer.stopRequested { return t }
         system.derivatives(y0, into: k)
         statistics.functionEvaluations += 1
         jacobianIsCurrent = false

@@ -12,7 +12,6 @@ struct CohortRun {
     OptionSpec("--weight-dist", value: "normal:MEAN,SD[,MIN,MAX]", "Draw cohort body weights (kg) from a truncated normal. (default: everyone --weight)"),
     OptionSpec("--covariates", value: "file", "Per-patient covariates, CSV subject,weight_kg; --subjects defaults to its row count."),
     OptionSpec("--observed", "Add the model's residual error; values below --lloq are reported as 0 (censored)."),
-    OptionSpec("--lloq", value: "mg/L", "Lower limit of quantification. (default: 0.078)"),
     OptionSpec("--adherence", value: "p", "Probability that each dose is taken, per patient and dose. (default: 1)"),
     OptionSpec("--per-subject", value: "file", "Also write every patient's curve: subject,time_day,conc_mg_L[,blq]."),
     OptionSpec("--parameters", value: "file", "Also write every patient's weight, random effects and parameters."),
@@ -28,7 +27,6 @@ struct CohortRun {
   var threads: Int
   var weights: BodyWeights
   var observed: Bool
-  var lloq: Double
   var adherence: Double
   var shard: (k: Int, n: Int)?
 
@@ -65,7 +63,6 @@ struct CohortRun {
       throw UserError("the value '\(seedText)' is invalid for '--seed'", fix: "give a whole number", kind: .usage, suggestsHelp: true)
     }
     let threads = try o.integer("--threads", "a number of threads", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
-    let lloq = try o.number("--lloq", "an LLOQ in mg/L", in: 0...1e6) ?? 0.078
     let adherence = try o.number("--adherence", "a probability", in: 0...1) ?? 1
     var shard: (Int, Int)? = nil
     if let text = o.value("--shard") {
@@ -76,12 +73,12 @@ struct CohortRun {
       guard n <= subjects! else {
         throw UserError("--shard \(text) asks for more shards than the \(subjects!) subjects", fix: "use at most \(subjects!) shards", kind: .usage)
       }
-      if o.has("--per-subject") || o.has("--parameters") {
-        throw UserError("--per-subject and --parameters are not written by shards", fix: "run them without --shard (the shard file already holds every value)", kind: .usage)
+      if o.has("--per-subject") || o.has("--parameters") || MetricsOutput.wanted(o) || o.has("--plot") || o.has("--report") || o.has("--chart") {
+        throw UserError("--per-subject, --parameters, metrics and charts are not written by shards", fix: "run them on the merged result or without --shard", kind: .usage)
       }
       shard = (k, n)
     }
-    return CohortRun(subjects: subjects!, seed: seed, threads: threads, weights: weights, observed: o.has("--observed"), lloq: lloq, adherence: adherence, shard: shard)
+    return CohortRun(subjects: subjects!, seed: seed, threads: threads, weights: weights, observed: o.has("--observed"), adherence: adherence, shard: shard)
   }
 
   /// Simulates the cohort on every regimen and writes the summary (or the shard file).
@@ -90,7 +87,6 @@ struct CohortRun {
       model: scenario.model, weights: weights, subjects: subjects, seed: seed, threads: threads,
       regimens: choices.map(\.doses), grid: scenario.grid, solver: scenario.solver)
     request.observed = observed
-    request.lloq = lloq
     request.adherence = adherence
     if let shard { request.patients = CohortRequest.shard(shard.k, of: shard.n, subjects: subjects) }
     let gridCount = scenario.grid.count
@@ -99,6 +95,9 @@ struct CohortRun {
 
     let output = o.value("--output")
     if let output { try TextFile.checkWritable(output) }
+    try MetricsOutput.checkOutputs(o)
+    try ChartOutputs.checkOutputs(o)
+    if observed { request.lloq = try MetricsOutput.settings(o).lloq }
     let perSubject = try o.value("--per-subject").map { (p) throws(UserError) in try StreamingFile(path: p) }
     let parameters = try o.value("--parameters").map { (p) throws(UserError) in try StreamingFile(path: p) }
     let simulation = CohortSimulation(request)
@@ -166,6 +165,17 @@ struct CohortRun {
     try perSubject?.commit()
     try parameters?.commit()
     let csv = SummaryTable.csv(summaries, labels: compare ? choices.map(\.label) : nil, times: times)
+    let metrics = try MetricsOutput.cohort(o, scenario: scenario, choices: choices, request: request)
+    let series = choices.enumerated().map { r, choice -> ChartSeries in
+      let column = { (k: Int) -> Int in r * gridCount + k }
+      return ChartSeries(
+        label: choice.label, doses: choice.doses, times: scenario.grid.times,
+        center: (0..<gridCount).map { summaries[column($0)].percentiles[2] },
+        bands: ChartSeries.Bands(
+          p05: (0..<gridCount).map { summaries[column($0)].percentiles[0] }, p25: (0..<gridCount).map { summaries[column($0)].percentiles[1] },
+          p75: (0..<gridCount).map { summaries[column($0)].percentiles[3] }, p95: (0..<gridCount).map { summaries[column($0)].percentiles[4] }))
+    }
+    try ChartOutputs.write(o, console: console, series: series, metricsCSV: metrics, commandLine: CommandLine.arguments)
     try SimulateCommand.emit(csv, to: output, console: console)
   }
 

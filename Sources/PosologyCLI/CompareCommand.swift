@@ -14,7 +14,7 @@ enum CompareCommand {
         OptionSpec("--miss", value: "n,...", "Leave out these doses in every regimen."),
         OptionSpec("--delay", value: "n:d", repeatable: true, "Give dose n d days late in every regimen."),
         OptionSpec("--late", value: "n:d", repeatable: true, "Apply the label's missed-dose rule to dose n in every regimen."),
-      ] + CohortRun.options + SimulateCommand.outputOptions,
+      ] + CohortRun.options + MetricsOutput.options + ChartOutputs.options + SimulateCommand.outputOptions,
       allowsPositionals: false, run: run)
   }
 
@@ -31,15 +31,22 @@ enum CompareCommand {
     }
     let output = o.value("--output")
     if let output { try TextFile.checkWritable(output) }
+    try MetricsOutput.checkOutputs(o)
+    try ChartOutputs.checkOutputs(o)
     let simulator = SubjectSimulator(options: scenario.solver)
     var csv = CSVBuilder(header: ["regimen", "time_day", "conc_mg_L"])
+    var series: [ChartSeries] = []
     for choice in choices {
       let c = try simulator.concentrations(scenario.typicalParameters, doses: choice.doses, grid: scenario.grid, scale: scenario.model.outputScale)
+      series.append(ChartSeries(label: choice.label, doses: choice.doses, times: scenario.grid.times, center: c,
+        steadyStateTrough: try SteadyStateMarker.trough(o, scenario: scenario, choice: choice)))
       let label = CSVBuilder.field(choice.label)
       for (k, v) in c.enumerated() {
         csv.appendLine(label + "," + NumberFormat.time(scenario.grid.time(k)) + "," + NumberFormat.value(v))
       }
     }
+    let metrics = try MetricsOutput.typical(o, scenario: scenario, choices: choices)
+    try ChartOutputs.write(o, console: console, series: series, metricsCSV: metrics, commandLine: CommandLine.arguments)
     try SimulateCommand.emit(csv.text, to: output, console: console)
   }
 }

@@ -19,7 +19,7 @@ public enum Posology {
   }
 
   static var commands: [CommandInfo] {
-    [SimulateCommand.info, CompareCommand.info, RegimensCommand.info, ModelsCommand.info, MergeCommand.info]
+    [SimulateCommand.info, CompareCommand.info, RegimensCommand.info, ModelsCommand.info, MergeCommand.info, PlotCommand.info]
   }
 
   /// Runs the command line `arguments` (without the program name) and returns the exit code.

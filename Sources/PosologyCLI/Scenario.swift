@@ -110,6 +110,8 @@ struct RegimenChoice {
   var label: String
   var schedule: [Regimen.ScheduledDose]
   var doses: [Dose]
+  /// The repeating maintenance phase (its last phase with an interval), for steady-state metrics.
+  var maintenance: (amount: Double, interval: Double, route: Route)?
 
   static let options: [OptionSpec] = [
     OptionSpec("--regimen", value: "text|name", "Regimen text, e.g. \"600mg then 300mg q2w\", or a label preset name (see 'posology regimens')."),
@@ -182,11 +184,17 @@ struct RegimenChoice {
     }
     var label: String
     var schedule: [Regimen.ScheduledDose]
+    var maintenance: (amount: Double, interval: Double, route: Route)? = nil
+    func remember(_ r: Regimen) {
+      if let phase = r.phases.last(where: { $0.interval != nil }) { maintenance = (phase.amount, phase.interval!, r.route) }
+    }
     do {
       if let text = regimenText ?? o.value("--regimen") {
         label = text
         let body = scenario.library.labelRegimen(named: text.trimmingCharacters())?.regimen ?? text
-        schedule = try RegimenText.parse(body, route: route).scheduled(horizon: scenario.horizon)
+        let regimen = try RegimenText.parse(body, route: route)
+        remember(regimen)
+        schedule = regimen.scheduled(horizon: scenario.horizon)
       } else if sources.first == "--loading/--dose/--interval/--doses" {
         let loading = try o.number("--loading", "a loading dose in mg", exclusiveLower: 0)
         let dose = try o.number("--dose", "a dose in mg", exclusiveLower: 0)
@@ -203,6 +211,7 @@ struct RegimenChoice {
         }
         let regimen = try Regimen.flags(loading: loading, dose: dose, interval: interval, doses: count, route: route)
         label = Self.describeFlags(o)
+        remember(regimen)
         schedule = regimen.scheduled(horizon: scenario.horizon)
       } else if let path = o.value("--events") {
         let doses = try EventsFile.parse(try TextFile.read(path, what: "events file"), path: path)
@@ -211,15 +220,22 @@ struct RegimenChoice {
       } else if sources.first == "--indication/--age" {
         let tier = try LabelSelection.select(o, library: scenario.library, weight: scenario.weight)
         label = tier.name
-        schedule = try RegimenText.parse(tier.regimen, route: route).scheduled(horizon: scenario.horizon)
+        let regimen = try RegimenText.parse(tier.regimen, route: route)
+        remember(regimen)
+        schedule = regimen.scheduled(horizon: scenario.horizon)
       } else {
         let name = scenario.library.defaultRegimenName
         let text = scenario.library.labelRegimen(named: name)?.regimen ?? "600mg then 300mg q2w"
         label = text
-        schedule = try RegimenText.parse(text, route: route).scheduled(horizon: scenario.horizon)
+        let regimen = try RegimenText.parse(text, route: route)
+        remember(regimen)
+        schedule = regimen.scheduled(horizon: scenario.horizon)
       }
       let doses = try adjustments(o).apply(to: schedule, horizon: scenario.horizon)
-      return RegimenChoice(label: label, schedule: schedule, doses: doses)
+      if doses.isEmpty {
+        throw UserError("no dose falls before the horizon", fix: "lengthen --days/--weeks or check --miss", kind: .usage)
+      }
+      return RegimenChoice(label: label, schedule: schedule, doses: doses, maintenance: maintenance)
     } catch let error as UserError {
       throw error
     } catch let error as RegimenError {
