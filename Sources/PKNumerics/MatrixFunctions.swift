@@ -126,57 +126,56 @@ public enum MatrixFunctions {
 public struct ETDRK4Step: Sendable {
   public let h: Double
   public let n: Int
-  let e, eHalf: [Double]
-  let p, q1, q2, q3: [Double]
+  /// `E`, `E½` (n×n each), then `p`, `q₁`, `q₂`, `q₃` (n each), in one buffer.
+  let coefficients: [Double]
+  /// Whether every coefficient is finite (the matrix functions could be computed).
+  public let isFinite: Bool
 
   public init(linear a: [Double], n: Int, direction b: [Double], h: Double) {
     self.h = h
     self.n = n
     let half = MatrixFunctions.phiColumns(a, n: n, b: b, h: h / 2, order: 1)
     let full = MatrixFunctions.phiColumns(a, n: n, b: b, h: h, order: 3)
-    eHalf = half.exponential
-    e = full.exponential
-    p = half.phi[0]
     let (f1, f2, f3) = (full.phi[0], full.phi[1], full.phi[2])  // h φ1 b, h² φ2 b, h³ φ3 b
-    q1 = (0..<n).map { f1[$0] - 3 * f2[$0] / h + 4 * f3[$0] / (h * h) }
-    q2 = (0..<n).map { 2 * f2[$0] / h - 4 * f3[$0] / (h * h) }
-    q3 = (0..<n).map { -f2[$0] / h + 4 * f3[$0] / (h * h) }
+    let q1 = (0..<n).map { f1[$0] - 3 * f2[$0] / h + 4 * f3[$0] / (h * h) }
+    let q2 = (0..<n).map { 2 * f2[$0] / h - 4 * f3[$0] / (h * h) }
+    let q3 = (0..<n).map { -f2[$0] / h + 4 * f3[$0] / (h * h) }
+    coefficients = full.exponential + half.exponential + half.phi[0] + q1 + q2 + q3
+    isFinite = coefficients.allSatisfy(\.isFinite)
   }
-
-  /// Whether every coefficient is finite (the matrix functions could be computed).
-  public var isFinite: Bool { (e + eHalf + p + q1 + q2 + q3).allSatisfy(\.isFinite) }
 
   /// Advances `u` (n elements) by one step; `scratch` holds at least 3n elements.
   @inline(__always)
   public func advance(_ u: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>, nonlinearity N: (UnsafePointer<Double>) -> Double) {
+    let n = self.n
     let a = scratch, c2 = scratch + n, eu = scratch + 2 * n
-    let nu = N(u)
-    e.withUnsafeBufferPointer { E in
-      eHalf.withUnsafeBufferPointer { EH in
-        for i in 0..<n {
-          var s = 0.0
-          for j in 0..<n { s += EH[i * n + j] * u[j] }
-          eu[i] = s  // E½ u
-          a[i] = s + p[i] * nu
-        }
-        let na = N(a)
-        for i in 0..<n { c2[i] = eu[i] + p[i] * na }
-        let nc2 = N(c2)
-        let coupling = 2 * nc2 - nu
-        // c₃ = E½ a + p (2N(c₂) − N(u)), into c2's slot (no longer needed after nc2).
-        for i in 0..<n {
-          var s = 0.0
-          for j in 0..<n { s += EH[i * n + j] * a[j] }
-          c2[i] = s + p[i] * coupling
-        }
-        let nc3 = N(c2)
-        for i in 0..<n {
-          var s = 0.0
-          for j in 0..<n { s += E[i * n + j] * u[j] }
-          eu[i] = s + q1[i] * nu + q2[i] * (na + nc2) + q3[i] * nc3
-        }
-        for i in 0..<n { u[i] = eu[i] }
+    coefficients.withUnsafeBufferPointer { buffer in
+      let E = buffer.baseAddress!, EH = E + n * n, p = EH + n * n, q1 = p + n, q2 = q1 + n, q3 = q2 + n
+      let nu = N(u)
+      for i in 0..<n {
+        var s = 0.0
+        for j in 0..<n { s += EH[i * n + j] * u[j] }
+        eu[i] = s  // E½ u
+        a[i] = s + p[i] * nu
       }
+      let na = N(a)
+      for i in 0..<n { c2[i] = eu[i] + p[i] * na }
+      let nc2 = N(c2)
+      let coupling = 2 * nc2 - nu
+      // c₃ = E½ a + p (2N(c₂) − N(u)), into c2's slot (no longer needed after nc2).
+      for i in 0..<n {
+        var s = 0.0
+        for j in 0..<n { s += EH[i * n + j] * a[j] }
+        c2[i] = s + p[i] * coupling
+      }
+      let nc3 = N(c2)
+      let middle = na + nc2
+      for i in 0..<n {
+        var s = 0.0
+        for j in 0..<n { s += E[i * n + j] * u[j] }
+        eu[i] = s + q1[i] * nu + q2[i] * middle + q3[i] * nc3
+      }
+      for i in 0..<n { u[i] = eu[i] }
     }
   }
 }

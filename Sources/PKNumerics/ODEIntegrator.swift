@@ -88,7 +88,7 @@ public final class ODEIntegrator {
     y0.update(from: state, count: n)
     let reached: Double
     switch options.method {
-    case .dormandPrince54: reached = try advanceExplicit(system, from: t0, to: t1, observer: &observer)
+    case .dormandPrince54, .auto: reached = try advanceExplicit(system, from: t0, to: t1, observer: &observer)
     case .rodas4: reached = try advanceRosenbrock(system, from: t0, to: t1, observer: &observer)
     }
     state.update(from: y0, count: n)

@@ -1,5 +1,8 @@
 /// The integration methods Posology ships.
 public enum ODEMethod: String, Sendable, CaseIterable {
+  /// The default: grid sampling by the exponential fast path where the model allows it (PKCore's
+  /// `ExponentialPath`), and Dormand–Prince 5(4) wherever a general integrator is needed.
+  case auto = "auto"
   /// Dormand–Prince 5(4), explicit, FSAL, with Shampine's 4th-order continuous extension.
   case dormandPrince54 = "dopri5"
   /// Hairer–Wanner RODAS4: L-stable, stiffly accurate Rosenbrock 4(3) with 3rd-order dense output.
@@ -21,7 +24,7 @@ public struct ODEOptions: Sendable, Equatable {
 
   public init(
     relativeTolerance: Double = 1e-8, absoluteTolerance: Double = 1e-10,
-    maxSteps: Int = 100_000, maxStepSize: Double = .infinity, method: ODEMethod = .dormandPrince54
+    maxSteps: Int = 100_000, maxStepSize: Double = .infinity, method: ODEMethod = .auto
   ) {
     self.relativeTolerance = relativeTolerance
     self.absoluteTolerance = absoluteTolerance

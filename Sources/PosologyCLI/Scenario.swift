@@ -22,7 +22,7 @@ struct Scenario {
     OptionSpec("--param", value: "name=value", repeatable: true, "Override a typical parameter at the reference weight: ka, F, Vc, ke, k12, k21, Vm, Km, mtt, ntr, tlag (aliases CL, V). Repeatable."),
     OptionSpec("--rtol", value: "x", "Solver relative tolerance, 0 < x < 1. (default: 1e-7)"),
     OptionSpec("--atol", value: "x", "Solver absolute tolerance (mg), 0 < x < 1. (default: 1e-9)"),
-    OptionSpec("--method", value: "name", "ODE method: dopri5 (explicit) or rodas4 (Rosenbrock, stiff). (default: dopri5)"),
+    OptionSpec("--method", value: "name", "Solver: auto (exponential integrator for curves, Dormand–Prince elsewhere), dopri5 (explicit, adaptive) or rodas4 (Rosenbrock, stiff). (default: auto)"),
   ]
 
   static let maximumHorizonDays = 36_525.0  // 100 years
@@ -57,7 +57,7 @@ struct Scenario {
     }
     if let method = o.value("--method") {
       guard let m = ODEMethod(rawValue: method.lowercased()) else {
-        throw UserError("unknown method '\(method)'", fix: "use dopri5 or rodas4", kind: .usage)
+        throw UserError("unknown method '\(method)'", fix: "use auto, dopri5 or rodas4", kind: .usage)
       }
       solver.method = m
     }
@@ -192,8 +192,13 @@ struct RegimenChoice {
       if let text = regimenText ?? o.value("--regimen") {
         label = text
         let body = scenario.library.labelRegimen(named: text.trimmingCharacters())?.regimen ?? text
-        let regimen = try RegimenText.parse(body, route: route)
+        let regimen: Regimen
+        do { regimen = try RegimenText.parse(body, route: route) } catch {
+          if let unknown = Self.unknownPreset(text, library: scenario.library) { throw unknown }
+          throw error
+        }
         remember(regimen)
+        try regimen.checkDoseCount(horizon: scenario.horizon)
         schedule = regimen.scheduled(horizon: scenario.horizon)
       } else if sources.first == "--loading/--dose/--interval/--doses" {
         let loading = try o.number("--loading", "a loading dose in mg", exclusiveLower: 0)
@@ -212,6 +217,7 @@ struct RegimenChoice {
         let regimen = try Regimen.flags(loading: loading, dose: dose, interval: interval, doses: count, route: route)
         label = Self.describeFlags(o)
         remember(regimen)
+        try regimen.checkDoseCount(horizon: scenario.horizon)
         schedule = regimen.scheduled(horizon: scenario.horizon)
       } else if let path = o.value("--events") {
         let doses = try EventsFile.parse(try TextFile.read(path, what: "events file"), path: path)
@@ -222,6 +228,7 @@ struct RegimenChoice {
         label = tier.name
         let regimen = try RegimenText.parse(tier.regimen, route: route)
         remember(regimen)
+        try regimen.checkDoseCount(horizon: scenario.horizon)
         schedule = regimen.scheduled(horizon: scenario.horizon)
       } else {
         let name = scenario.library.defaultRegimenName
@@ -229,6 +236,7 @@ struct RegimenChoice {
         label = text
         let regimen = try RegimenText.parse(text, route: route)
         remember(regimen)
+        try regimen.checkDoseCount(horizon: scenario.horizon)
         schedule = regimen.scheduled(horizon: scenario.horizon)
       }
       let doses = try adjustments(o).apply(to: schedule, horizon: scenario.horizon)
@@ -243,6 +251,17 @@ struct RegimenChoice {
     } catch {
       throw UserError("\(error)", fix: "check the regimen", kind: .usage)
     }
+  }
+
+  /// `--regimen` text that reads as a preset name (starts with a letter, no "mg") but names none:
+  /// "unknown regimen", with a "did you mean".
+  static func unknownPreset(_ text: String, library: ProfileLibrary) -> UserError? {
+    let name = text.trimmingCharacters()
+    guard let first = name.first, first.isLetter, !name.lowercased().contains("mg") else { return nil }
+    let hint = Suggestion.closest(to: name, among: library.regimens.map(\.name)).map { "Did you mean '\($0)'? " } ?? ""
+    return UserError(
+      "unknown regimen '\(name)'",
+      fix: "\(hint)See 'posology regimens' for the presets, or write regimen text like \"\(RegimenText.example)\"", kind: .usage)
   }
 
   static func describeFlags(_ o: ParsedOptions) -> String {

@@ -109,11 +109,10 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     let patient = sampler.patient(index)
     let streams = PatientStreams(seed: request.seed, patient: index)
     let g = request.grid.count
-    var none = NoSimulationObserver()
     for (r, schedule) in request.regimens.enumerated() {
       let doses = request.adherence < 1 ? Self.taken(schedule, probability: request.adherence, streams: streams) : schedule
       let row = out + r * g
-      try simulator.simulate(patient.parameters, doses: doses, grid: request.grid, scale: request.model.outputScale, output: row, observer: &none)
+      try simulator.sample(patient.parameters, doses: doses, grid: request.grid, scale: request.model.outputScale, output: row)
       if request.observed { applyResidualError(row, count: g, streams: streams) }
     }
     return patient
