@@ -84,14 +84,12 @@ struct ExponentialPath {
     var t = 0.0
     var k = 0
     var d = 0
+    var current: ETDRK4Step? = nil
     let last = grid.lastTime
     return try u.withUnsafeMutableBufferPointer { ub in
       try scratch.withUnsafeMutableBufferPointer { sb in
         let y = ub.baseAddress!, s = sb.baseAddress!
-        let nonlinearity: (UnsafePointer<Double>) -> Double = { v in
-          let conc = Swift.max(v[c] * invVc, 0)
-          return vmax * conc / (km + conc)
-        }
+        let nonlinearity = MichaelisMenten(central: c, vmax: vmax, km: km, invVc: invVc)
         while true {
           while k < grid.count && grid.time(k) <= t {
             output[k] = factor * y[c]
@@ -111,8 +109,8 @@ struct ExponentialPath {
           let span = next - t
           let pieces = Swift.max(1, (span / Self.maximumStep).rounded(.up))
           let h = span / pieces
-          let stepper = step(for: h)
-          guard stepper.isFinite else { return false }
+          if current?.h != h { current = step(for: h) }
+          guard let stepper = current, stepper.isFinite else { return false }
           for i in 0..<Int(pieces) {
             let t0 = t + Double(i) * h
             let t1 = i + 1 == Int(pieces) ? next : t0 + h
@@ -131,7 +129,7 @@ struct ExponentialPath {
                 continue
               }
             }
-            let before = vmax > 0 ? nonlinearity(y) : 0
+            let before = vmax > 0 ? nonlinearity.value(y) : 0
             if vmax > 0 { for j in 0..<n { s[3 * n + j] = y[j] } }
             stepper.advance(y, scratch: s, nonlinearity: nonlinearity)
             if !y[c].isFinite { return false }
@@ -140,7 +138,7 @@ struct ExponentialPath {
             // after a dose, e.g. 0.5 → 20 mg/L with Km 0.01, a rise with Km 2.08, or a washout
             // tail nearing Km), its polynomial-in-time treatment is not accurate enough (measured:
             // 4e-5 relative error where N changed by 2 % of Vmax): redo the step adaptively.
-            if vmax > 0 && Swift.abs(nonlinearity(y) - before) * h > 1e-4 * Swift.abs(s[3 * n + c]) {
+            if vmax > 0 && Swift.abs(nonlinearity.value(y) - before) * h > 1e-4 * Swift.abs(s[3 * n + c]) {
               for j in 0..<n { y[j] = s[3 * n + j] }
               _ = try adaptive(y, t0, t1, .infinity)
             }
@@ -149,5 +147,16 @@ struct ExponentialPath {
         }
       }
     }
+  }
+}
+
+/// The saturable elimination rate `Vm·Vc·C⁺/(Km + C⁺)` (mg/day), `C⁺ = max(A_c/Vc, 0)`.
+struct MichaelisMenten: ScalarNonlinearity {
+  let central: Int
+  let vmax, km, invVc: Double
+  @inline(__always)
+  func value(_ y: UnsafePointer<Double>) -> Double {
+    let conc = Swift.max(y[central] * invVc, 0)
+    return vmax * conc / (km + conc)
   }
 }

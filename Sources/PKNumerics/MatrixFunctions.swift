@@ -147,6 +147,13 @@ public struct ETDRK4Step: Sendable {
   /// Advances `u` (n elements) by one step; `scratch` holds at least 3n elements.
   @inline(__always)
   public func advance(_ u: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>, nonlinearity N: (UnsafePointer<Double>) -> Double) {
+    withoutActuallyEscaping(N) { advance(u, scratch: scratch, nonlinearity: ClosureNonlinearity(body: $0)) }
+  }
+
+  /// Advances `u` by one step with a nonlinearity the compiler can inline (the hot path).
+  @inline(__always)
+  public func advance<Nonlinearity: ScalarNonlinearity>(_ u: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>, nonlinearity: Nonlinearity) {
+    let N = nonlinearity.value
     let n = self.n
     let a = scratch, c2 = scratch + n, eu = scratch + 2 * n
     coefficients.withUnsafeBufferPointer { buffer in
@@ -178,4 +185,14 @@ public struct ETDRK4Step: Sendable {
       for i in 0..<n { u[i] = eu[i] }
     }
   }
+}
+
+/// The scalar nonlinearity `N(y)` of a semilinear system `y' = A y + b·N(y)`.
+public protocol ScalarNonlinearity {
+  func value(_ y: UnsafePointer<Double>) -> Double
+}
+
+struct ClosureNonlinearity: ScalarNonlinearity {
+  let body: (UnsafePointer<Double>) -> Double
+  func value(_ y: UnsafePointer<Double>) -> Double { body(y) }
 }

@@ -82,11 +82,17 @@ public enum StreamingSummary {
       nonisolated(unsafe) let base = values.baseAddress!
       source.parallelColumns(columnCount) { c in
         let col = box.columns[c]
-        for r in 0..<rowCount {
-          let x = base[r * columnCount + c]
-          col.sum.add(x)
-          col.firstBins[Int(key(x) >> 52)] &+= 1
+        var sum = col.sum
+        col.firstBins.withUnsafeMutableBufferPointer { bins in
+          var index = c
+          for _ in 0..<rowCount {
+            let x = base[index]
+            sum.add(x)
+            bins[Int(key(x) >> 52)] &+= 1
+            index += columnCount
+          }
         }
+        col.sum = sum
       }
     }
     for col in columns {
@@ -104,12 +110,28 @@ public enum StreamingSummary {
         source.parallelColumns(columnCount) { c in
           let col = box.columns[c]
           let ranges = col.ranges
-          for r in 0..<rowCount {
-            let x = base[r * columnCount + c]
-            if isSecond { let d = x - col.mean; col.squares.add(d * d) }
-            if ranges.isEmpty { continue }
+          let mean = col.mean
+          if isSecond {
+            var squares = col.squares
+            var index = c
+            for _ in 0..<rowCount {
+              let d = base[index] - mean
+              squares.add(d * d)
+              index += columnCount
+            }
+            col.squares = squares
+          }
+          if ranges.isEmpty { return }
+          // The ranges' bounds as plain values, so the scan touches the objects only on a hit.
+          let lows = ranges.map(\.lo)
+          let widths = ranges.map { $0.shift >= 64 ? UInt64.max : (UInt64(1) << UInt64($0.shift)) - 1 }
+          var index = c
+          for _ in 0..<rowCount {
+            let x = base[index]
+            index += columnCount
             let k = key(x)
-            for range in ranges where range.contains(k) {
+            for j in 0..<lows.count where k &- lows[j] <= widths[j] && k >= lows[j] {
+              let range = ranges[j]
               range.minimum = Swift.min(range.minimum, x)
               range.maximum = Swift.max(range.maximum, x)
               if range.collect { range.values.append(x) } else {
