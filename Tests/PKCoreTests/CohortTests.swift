@@ -201,6 +201,32 @@ struct CohortTests {
     #expect(zeros > 0)  // the pre-dose sample and the washout tail are BLQ
   }
 
+  @Test("adherence and dose delays: reproducible per patient, fractions and means as asked")
+  func adherenceAndDelays() throws {
+    let schedule = labelDoses(horizon: 364 * 4)
+    let n = 2000
+    var taken = 0, delays: [Double] = []
+    for i in 0..<n {
+      let streams = PatientStreams(seed: 5, patient: i)
+      let doses = CohortSimulation.taken(schedule, probability: 0.8, delay: .exponential(mean: 2), streams: streams)
+      #expect(doses == CohortSimulation.taken(schedule, probability: 0.8, delay: .exponential(mean: 2), streams: streams))
+      #expect(doses.map(\.time) == doses.map(\.time).sorted())
+      taken += doses.count
+      // With adherence 1, every dose is taken, each late by its own draw.
+      let all = CohortSimulation.taken(schedule, probability: 1, delay: .uniform(0, 3), streams: streams)
+      #expect(all.count == schedule.count)
+      delays += zip(all, schedule).map { $0.time - $1.time }
+    }
+    let total = Double(n * schedule.count)
+    let fraction = Double(taken) / total
+    #expect(abs(fraction - 0.8) <= 4 * (0.8 * 0.2 / total).squareRoot(), "taken \(fraction)")
+    let mean = delays.reduce(0, +) / Double(delays.count)
+    #expect(delays.allSatisfy { $0 >= 0 && $0 <= 3 })
+    #expect(abs(mean - 1.5) <= 4 * (0.75 / Double(delays.count)).squareRoot(), "mean delay \(mean)")  // var of U(0,3) = 0.75
+    #expect(throws: RegimenError.self) { try DelayDistribution.parse("normal:1,2") }
+    #expect(try DelayDistribution.parse("Uniform: 1, 2") == .uniform(1, 2))
+  }
+
   @Test("10,000 patients, 600 → 300 mg q2w, default model: steady-state trough compatible with the label (73.3 ± 40.0 mg/L)")
   func labelTroughCohort() throws {
     let model = Fixtures.model("kovalenko2020")

@@ -21,6 +21,11 @@ public struct CohortRequest: Sendable {
   public var lloq: Double = 0.078
   /// Probability that each dose is taken (`--adherence`).
   public var adherence: Double = 1
+  /// Random delay of each dose taken (`--delay-dist`), none by default.
+  public var delay: DelayDistribution? = nil
+
+  /// Whether patients take their doses other than as scheduled.
+  public var variesDosing: Bool { adherence < 1 || delay != nil }
 
   public init(model: PopulationModel, weights: BodyWeights, subjects: Int, seed: UInt64, threads: Int, regimens: [[Dose]], grid: OutputGrid, solver: ODEOptions) {
     self.model = model; self.weights = weights; self.subjects = subjects; self.patients = 0..<subjects
@@ -110,7 +115,7 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     let streams = PatientStreams(seed: request.seed, patient: index)
     let g = request.grid.count
     for (r, schedule) in request.regimens.enumerated() {
-      let doses = request.adherence < 1 ? Self.taken(schedule, probability: request.adherence, streams: streams) : schedule
+      let doses = request.variesDosing ? Self.taken(schedule, probability: request.adherence, delay: request.delay, streams: streams) : schedule
       let row = out + r * g
       try simulator.sample(patient.parameters, doses: doses, grid: request.grid, scale: request.model.outputScale, output: row)
       if request.observed { applyResidualError(row, count: g, streams: streams) }
@@ -118,11 +123,22 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     return patient
   }
 
-  /// The doses a patient takes when each is taken with probability `p` (one uniform per dose,
-  /// from the patient's adherence stream, the same draws for every regimen).
-  public static func taken(_ doses: [Dose], probability p: Double, streams: PatientStreams) -> [Dose] {
+  /// The doses a patient takes when each is taken with probability `p`, each taken one late by a
+  /// random delay. Two uniforms per scheduled dose from the patient's adherence stream (drawn
+  /// whether used or not, so the draws line up across regimens and options): the first decides
+  /// whether it is taken, the second its delay. Delayed doses keep their order of equal times.
+  public static func taken(_ doses: [Dose], probability p: Double, delay: DelayDistribution? = nil, streams: PatientStreams) -> [Dose] {
     var u = streams.uniforms(.adherence)
-    return doses.filter { _ in u.uniform() < p }
+    var out: [Dose] = []
+    out.reserveCapacity(doses.count)
+    for dose in doses {
+      let take = u.uniform(), late = u.uniformOpenClosed()
+      guard take < p else { continue }
+      var d = dose
+      if let delay { d.time += delay.quantile(late) }
+      out.append(d)
+    }
+    return delay == nil ? out : DoseAdjustments.sortedStable(out)
   }
 
   /// `C_obs = C·(1 + ε₁) + ε₂`; below the LLOQ the value is reported as 0 (censored, never negative).
