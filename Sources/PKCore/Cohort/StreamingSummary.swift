@@ -80,19 +80,18 @@ public enum StreamingSummary {
     // Pass 1: exact sums and the first histogram.
     try source.forEachBatch(pass: 1) { _, rowCount, values in
       nonisolated(unsafe) let base = values.baseAddress!
-      source.parallelColumns(columnCount) { c in
-        let col = box.columns[c]
-        var sum = col.sum
-        col.firstBins.withUnsafeMutableBufferPointer { bins in
-          var index = c
-          for _ in 0..<rowCount {
-            let x = base[index]
-            sum.add(x)
-            bins[Int(key(x) >> 52)] &+= 1
-            index += columnCount
+      source.parallelColumns(blockCount(columnCount)) { block in
+        forEachColumn(inBlock: block, base: base, rows: rowCount, columns: columnCount) { c, values in
+          let col = box.columns[c]
+          var sum = col.sum
+          col.firstBins.withUnsafeMutableBufferPointer { bins in
+            for x in values {
+              sum.add(x)
+              bins[Int(key(x) >> 52)] &+= 1
+            }
           }
+          col.sum = sum
         }
-        col.sum = sum
       }
     }
     for col in columns {
@@ -107,35 +106,32 @@ public enum StreamingSummary {
       for col in columns { for range in col.ranges { prepare(range) } }
       try source.forEachBatch(pass: pass) { _, rowCount, values in
         nonisolated(unsafe) let base = values.baseAddress!
-        source.parallelColumns(columnCount) { c in
-          let col = box.columns[c]
-          let ranges = col.ranges
-          let mean = col.mean
-          if isSecond {
-            var squares = col.squares
-            var index = c
-            for _ in 0..<rowCount {
-              let d = base[index] - mean
-              squares.add(d * d)
-              index += columnCount
+        source.parallelColumns(blockCount(columnCount)) { block in
+          forEachColumn(inBlock: block, base: base, rows: rowCount, columns: columnCount) { c, values in
+            let col = box.columns[c]
+            let ranges = col.ranges
+            let mean = col.mean
+            if isSecond {
+              var squares = col.squares
+              for x in values {
+                let d = x - mean
+                squares.add(d * d)
+              }
+              col.squares = squares
             }
-            col.squares = squares
-          }
-          if ranges.isEmpty { return }
-          // The ranges' bounds as plain values, so the scan touches the objects only on a hit.
-          let lows = ranges.map(\.lo)
-          let widths = ranges.map { $0.shift >= 64 ? UInt64.max : (UInt64(1) << UInt64($0.shift)) - 1 }
-          var index = c
-          for _ in 0..<rowCount {
-            let x = base[index]
-            index += columnCount
-            let k = key(x)
-            for j in 0..<lows.count where k &- lows[j] <= widths[j] && k >= lows[j] {
-              let range = ranges[j]
-              range.minimum = Swift.min(range.minimum, x)
-              range.maximum = Swift.max(range.maximum, x)
-              if range.collect { range.values.append(x) } else {
-                range.bins[Int((k - range.lo) >> UInt64(range.shift - 10))] &+= 1
+            if ranges.isEmpty { return }
+            // The ranges' bounds as plain values, so the scan touches the objects only on a hit.
+            let lows = ranges.map(\.lo)
+            let widths = ranges.map { $0.shift >= 64 ? UInt64.max : (UInt64(1) << UInt64($0.shift)) - 1 }
+            for x in values {
+              let k = key(x)
+              for j in 0..<lows.count where k &- lows[j] <= widths[j] && k >= lows[j] {
+                let range = ranges[j]
+                range.minimum = Swift.min(range.minimum, x)
+                range.maximum = Swift.max(range.maximum, x)
+                if range.collect { range.values.append(x) } else {
+                  range.bins[Int((k - range.lo) >> UInt64(range.shift - 10))] &+= 1
+                }
               }
             }
           }
@@ -152,6 +148,30 @@ public enum StreamingSummary {
       let pct = ColumnSummary.probabilities.map { p in ColumnSummary.type7(p, orderStatistic: { byRank[$0]! }, count: n) }
       return ColumnSummary(mean: mean, sd: sd, percentiles: pct)
     }
+  }
+
+  /// Columns are processed in blocks of `blockWidth` adjacent ones: a block is first gathered row
+  /// by row into a contiguous buffer (each row's values share cache lines), so the column scans
+  /// run over sequential memory instead of striding across rows (measured: the strided scan was
+  /// ~20 % of a cohort run, mostly cache misses).
+  static let blockWidth = 8
+
+  static func blockCount(_ columns: Int) -> Int { (columns + blockWidth - 1) / blockWidth }
+
+  static func forEachColumn(
+    inBlock block: Int, base: UnsafePointer<Double>, rows: Int, columns: Int,
+    _ body: (Int, UnsafeBufferPointer<Double>) -> Void
+  ) {
+    let first = block * blockWidth
+    let width = Swift.min(blockWidth, columns - first)
+    let gathered = UnsafeMutablePointer<Double>.allocate(capacity: width * rows)
+    defer { gathered.deallocate() }
+    var source = base + first
+    for r in 0..<rows {
+      for j in 0..<width { gathered[j * rows + r] = source[j] }
+      source += columns
+    }
+    for j in 0..<width { body(first + j, UnsafeBufferPointer(start: gathered + j * rows, count: rows)) }
   }
 
   final class ColumnsBox: @unchecked Sendable {  // read-only array of per-column state; workers own disjoint columns
