@@ -18,7 +18,7 @@ public struct OutputGrid: Sendable, Equatable {
     let rows = (horizon / step + 1e-9).rounded(.down) + 1
     guard rows <= Double(Self.maximumRows) else {
       throw RegimenError(
-        "the grid would have \(Int(rows.rounded(.down))) rows, more than \(Self.maximumRows)",
+        "the grid would have \(rows < 1e18 ? String(Int(rows)) : "over 10^18") rows, more than \(Self.maximumRows)",
         fix: "use a larger --step or a shorter horizon")
     }
     self.step = step

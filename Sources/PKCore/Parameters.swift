@@ -90,7 +90,7 @@ public struct PKParameters: Sendable, Equatable, Codable {
       case .Vm: Vm = newValue
       case .Km: Km = newValue
       case .mtt: mtt = newValue
-      case .ntr: ntr = Int(newValue)
+      case .ntr: ntr = newValue >= -1 && newValue <= 1000 ? Int(newValue) : -1  // out of range: problems() reports it
       case .tlag: tlag = newValue
       }
     }

@@ -208,7 +208,17 @@ extension PKParameters {
       Vm: try c.decodeIfPresent(Double.self, forKey: .Vm) ?? 0,
       Km: try c.decodeIfPresent(Double.self, forKey: .Km) ?? 1,
       mtt: try c.decodeIfPresent(Double.self, forKey: .mtt) ?? 0,
-      ntr: try c.decodeIfPresent(Int.self, forKey: .ntr) ?? 0,
+      ntr: try Self.decodeTransits(c),
       tlag: try c.decodeIfPresent(Double.self, forKey: .tlag) ?? 0)
+  }
+
+  /// `ntr` as a whole number from 0 to 20 (read as a number first, so 2.5 or 1e30 get a clear
+  /// message instead of Foundation's "not valid JSON").
+  static func decodeTransits(_ c: KeyedDecodingContainer<CodingKeys>) throws -> Int {
+    let v = try c.decodeIfPresent(Double.self, forKey: .ntr) ?? 0
+    guard v == v.rounded(), v >= 0, v <= 20 else {
+      throw DecodingError.dataCorruptedError(forKey: .ntr, in: c, debugDescription: "ntr = \(v) must be a whole number from 0 to 20")
+    }
+    return Int(v)
   }
 }

@@ -85,6 +85,26 @@ public struct Regimen: Sendable, Equatable {
   /// The scheduled doses at t < `horizon`, in time order.
   public func doses(horizon: Double) -> [Dose] { scheduled(horizon: horizon).map(\.dose) }
 
+  /// Most doses a schedule may hold (as `--doses` and `xN`).
+  public static let maximumDoses = 10_000_000
+
+  /// Refuses, before any dose is generated, a regimen that could give more than `maximumDoses`
+  /// doses before `horizon` (e.g. "300mg q0.00001d" over years): an upper bound, phase by phase.
+  public func checkDoseCount(horizon: Double) throws(RegimenError) {
+    var bound = 0.0
+    for phase in phases {
+      guard let interval = phase.interval else { bound += 1; continue }
+      var n = (horizon / interval).rounded(.up) + 1
+      if let count = phase.count { n = Swift.min(n, Double(count)) }
+      bound += n
+    }
+    guard bound <= Double(Self.maximumDoses) else {
+      throw RegimenError(
+        "the regimen would give more than \(Self.maximumDoses) doses before the horizon",
+        fix: "use a longer interval, a dose count ('xN' or --doses) or a shorter horizon")
+    }
+  }
+
   /// A scheduled dose with the interval of its phase (used by the missed-dose rules).
   public struct ScheduledDose: Sendable, Equatable {
     public var dose: Dose

@@ -47,6 +47,17 @@ extension String {
   }
 }
 
+/// A CSV cell as a finite decimal number: optional sign, digits, one optional point, optional
+/// exponent. `nil` for anything else, including the `nan`, `inf`, hex (`0x10`), out-of-range
+/// (`1e400`) and NUL-terminated (`"600\0"`) spellings that `Double(_:)` would accept.
+public func csvNumber<S: StringProtocol>(_ text: S) -> Double? {
+  guard !text.isEmpty,
+    text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2B || $0 == 0x2D || $0 == 0x65 || $0 == 0x45 }),
+    let v = Double(String(text)), v.isFinite
+  else { return nil }
+  return v
+}
+
 /// Splits one CSV line into fields, honouring RFC 4180 quotes.
 public func csvFields<S: StringProtocol>(_ line: S) -> [String] {
   var fields: [String] = []

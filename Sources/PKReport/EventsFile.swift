@@ -28,13 +28,13 @@ public enum EventsFile {
       guard fields.count == header.count else {
         throw UserError("\(where_) has \(fields.count) fields, the header \(header.count)", fix: "write one dose per line as time_day,amount_mg\(header.count == 3 ? ",route" : "")", kind: .dataError)
       }
-      guard let time = Double(fields[0]), time.isFinite else {
+      guard let time = csvNumber(fields[0]) else {
         throw UserError("\(where_): the time '\(fields[0])' is not a number", fix: "write the time in days, e.g. 14", kind: .dataError)
       }
       guard time >= 0 else {
         throw UserError("\(where_): the time \(fields[0]) is negative", fix: "give times of 0 days or more", kind: .dataError)
       }
-      guard let amount = Double(fields[1]), amount.isFinite else {
+      guard let amount = csvNumber(fields[1]) else {
         throw UserError("\(where_): the amount '\(fields[1])' is not a number", fix: "write the amount in mg, e.g. 300", kind: .dataError)
       }
       guard amount > 0, amount <= 1e6 else {
@@ -53,6 +53,9 @@ public enum EventsFile {
           fix: "sort the doses by time (equal times are allowed and are separate doses)", kind: .dataError)
       }
       doses.append(Dose(time: time, amount: amount, route: route))
+      guard doses.count <= Regimen.maximumDoses else {
+        throw UserError("the events file '\(path)' has more than \(Regimen.maximumDoses) doses", fix: "split the schedule or use a regimen with an interval", kind: .dataError)
+      }
     }
     guard !doses.isEmpty else {
       throw UserError("the events file '\(path)' has no doses", fix: "add lines such as 0,600 after the header", kind: .dataError)

@@ -71,7 +71,9 @@ public struct ProfileLibrary: Sendable {
     case .keyNotFound(let key, let context): return "the field '\(key.stringValue)' is missing \(path(context))"
     case .typeMismatch(let type, let context): return "expected \(type == Double.self ? "a number" : "\(type)") \(path(context))"
     case .valueNotFound(_, let context): return "a value is missing \(path(context))"
-    case .dataCorrupted(let context): return "\(context.debugDescription) \(path(context))"
+    case .dataCorrupted(let context):
+      let what = context.debugDescription.hasSuffix(".") ? String(context.debugDescription.dropLast()) : context.debugDescription
+      return "\(what) \(path(context))"
     @unknown default: return "\(error)"
     }
   }

@@ -31,10 +31,17 @@ public enum TextFile {
   /// renamed over the target, so a failed or interrupted run never leaves a half-written file
   /// where a good one was. Cannot create → exit 73.
   public static func writeAtomically(_ contents: String, to path: String) throws(UserError) {
-    let url = URL(fileURLWithPath: path)
+    if isStream(path) {
+      let file = try StreamingFile(path: path)
+      try file.write(contents)
+      try file.commit()
+      return
+    }
+    let target = replacedFile(path)
+    let url = URL(fileURLWithPath: target)
     let directory = url.deletingLastPathComponent().path
     var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+    if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue {
       throw UserError("cannot write '\(path)': it is a directory", fix: "give a file name", kind: .cannotCreate)
     }
     guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory),
@@ -44,18 +51,50 @@ public enum TextFile {
     }
     let temporary = (directory.isEmpty ? "." : directory) + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
     let data = Data(contents.utf8)
+    let slot = TemporaryFiles.register(temporary)
+    defer { TemporaryFiles.unregister(slot) }
     guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+      unlink(temporary)
       throw UserError("cannot create '\(path)'", fix: "check that the directory is writable and the disk is not full", kind: .cannotCreate)
     }
-    if rename(temporary, path) != 0 {
+    if rename(temporary, target) != 0 {
       let reason = String(cString: strerror(errno))
       unlink(temporary)
       throw UserError("cannot create '\(path)': \(reason)", fix: "check the path and its permissions", kind: .cannotCreate)
     }
   }
 
+  /// Whether `path` is a stream rather than a file to replace: an existing terminal, pipe, socket
+  /// or device (`/dev/stdout`, `/dev/null`, a FIFO), or a descriptor path (/dev/fd/N, /proc/…). It is
+  /// written in place; renaming a file over it would replace the device node or link itself.
+  public static func isStream(_ path: String) -> Bool {
+    if path.hasPrefix("/dev/std") || path.hasPrefix("/dev/fd/") || path.hasPrefix("/proc/") { return true }
+    var status = stat()
+    guard stat(path, &status) == 0 else { return false }
+    let type = status.st_mode & S_IFMT
+    return type != S_IFREG && type != S_IFDIR
+  }
+
+  /// The file a write to `path` replaces: symbolic links resolved, so a link keeps pointing at the
+  /// new file instead of being replaced by it.
+  static func replacedFile(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
+  }
+
   /// Checks early that `path` could be created, before any long computation.
   public static func checkWritable(_ path: String) throws(UserError) {
+    guard !path.trimmingSpaces().isEmpty else {
+      throw UserError("an output file name is empty", fix: "give a file name, e.g. -o run.csv", kind: .usage)
+    }
+    if isStream(path) {
+      guard access(path, W_OK) == 0 else {
+        throw UserError("cannot write '\(path)': \(String(cString: strerror(errno)))", fix: "choose another path", kind: .cannotCreate)
+      }
+      return
+    }
+    let path = replacedFile(path)
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
     var isDirectory: ObjCBool = false

@@ -24,7 +24,8 @@ public struct UserError: Error, Equatable, Sendable, CustomStringConvertible {
 
   public var exitCode: Int32 { kind.rawValue }
 
-  /// `Error: <what is wrong>. <how to fix it>` on one line.
+  /// `Error: <what is wrong>. <how to fix it>` on one line (line ends and other control
+  /// characters, which may come from the input quoted in it, become spaces).
   public var description: String {
     let what = problem.hasSuffix(".") ? String(problem.dropLast()) : problem
     let advice = fix.prefix(1).uppercased() + fix.dropFirst()
@@ -34,6 +35,6 @@ public struct UserError: Error, Equatable, Sendable, CustomStringConvertible {
 
 extension String {
   func replacingNewlines() -> String {
-    String(map { $0 == "\n" || $0 == "\r" ? " " : $0 })
+    String(map { $0.isNewline || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } ? " " : $0 })
   }
 }

@@ -92,7 +92,7 @@ struct ParsedOptions {
   /// A number option, validated against a range: `The value 'x' is invalid for '--name'`.
   func number(_ name: String, _ what: String, in range: ClosedRange<Double>? = nil, exclusiveLower: Double? = nil) throws(UserError) -> Double? {
     guard let text = value(name) else { return nil }
-    guard let v = Double(text.trimmingCharacters()), v.isFinite else {
+    guard let v = csvNumber(text.trimmingCharacters()) else {
       throw UserError("the value '\(text)' is invalid for '\(name)'", fix: "give \(what) as a number", kind: .usage, suggestsHelp: true)
     }
     if let lower = exclusiveLower, !(v > lower) {

@@ -13,6 +13,7 @@ struct CohortRun {
     OptionSpec("--covariates", value: "file", "Per-patient covariates, CSV subject,weight_kg; --subjects defaults to its row count."),
     OptionSpec("--observed", "Add the model's residual error; values below --lloq are reported as 0 (censored)."),
     OptionSpec("--adherence", value: "p", "Probability that each dose is taken, per patient and dose. (default: 1)"),
+    OptionSpec("--delay-dist", value: "uniform:A,B|exponential:MEAN", "Each dose a cohort patient takes is taken this many days late (random per patient and dose). (default: on time)"),
     OptionSpec("--per-subject", value: "file", "Also write every patient's curve: subject,time_day,conc_mg_L[,blq]."),
     OptionSpec("--parameters", value: "file", "Also write every patient's weight, random effects and parameters."),
     OptionSpec("--shard", value: "k/n", "Run only the k-th of n contiguous slices of the cohort and write its raw values; combine with 'posology merge'."),
@@ -28,11 +29,12 @@ struct CohortRun {
   var weights: BodyWeights
   var observed: Bool
   var adherence: Double
+  var delay: DelayDistribution? = nil
   var shard: (k: Int, n: Int)?
 
   /// The cohort settings, or nil when the run is for the typical patient.
   static func parse(_ o: ParsedOptions, scenario: Scenario) throws(UserError) -> CohortRun? {
-    let cohortOnly = ["--seed", "--threads", "--weight-dist", "--observed", "--adherence", "--per-subject", "--parameters", "--shard"]
+    let cohortOnly = ["--seed", "--threads", "--weight-dist", "--observed", "--adherence", "--delay-dist", "--per-subject", "--parameters", "--shard"]
     guard o.has("--subjects") || o.has("--covariates") else {
       if let stray = cohortOnly.first(where: o.has) {
         throw UserError("\(stray) applies to cohorts", fix: "add --subjects N (or --covariates FILE)", kind: .usage, suggestsHelp: true)
@@ -43,7 +45,10 @@ struct CohortRun {
       throw UserError("--weight-dist and --covariates both give the cohort's weights", fix: "use only one of them", kind: .usage, suggestsHelp: true)
     }
     var weights = BodyWeights.fixed(scenario.weight)
-    var subjects = try o.integer("--subjects", "a number of subjects", in: 1...Int.max)
+    var subjects = try o.integer("--subjects", "a number of subjects", in: Int.min...Int.max)
+    if let n = subjects, n < 1 {
+      throw UserError("'--subjects \(n)' is out of range", fix: "give a number of subjects from 1 to 100,000,000", kind: .usage)
+    }
     if let n = subjects, n > maximumSubjects {
       throw UserError("--subjects \(n) is over the cap of 100,000,000", fix: "split the work: run shards with --shard k/n and combine them with 'posology merge'", kind: .usage)
     }
@@ -78,7 +83,11 @@ struct CohortRun {
       }
       shard = (k, n)
     }
-    return CohortRun(subjects: subjects!, seed: seed, threads: threads, weights: weights, observed: o.has("--observed"), adherence: adherence, shard: shard)
+    var delay: DelayDistribution? = nil
+    if let text = o.value("--delay-dist") {
+      do { delay = try DelayDistribution.parse(text) } catch { throw UserError(error.problem, fix: error.fix, kind: .usage) }
+    }
+    return CohortRun(subjects: subjects!, seed: seed, threads: threads, weights: weights, observed: o.has("--observed"), adherence: adherence, delay: delay, shard: shard)
   }
 
   /// Simulates the cohort on every regimen and writes the summary (or the shard file).
@@ -88,10 +97,11 @@ struct CohortRun {
       regimens: choices.map(\.doses), grid: scenario.grid, solver: scenario.solver)
     request.observed = observed
     request.adherence = adherence
+    request.delay = delay
     if let shard { request.patients = CohortRequest.shard(shard.k, of: shard.n, subjects: subjects) }
     let gridCount = scenario.grid.count
     let columns = choices.count * gridCount
-    try checkMemory(columns: columns, subjects: request.patients.count)
+    try Self.checkMemory(columns: columns, subjects: request.patients.count)
 
     let output = o.value("--output")
     if let output { try TextFile.checkWritable(output) }
@@ -123,7 +133,11 @@ struct CohortRun {
       return
     }
 
+    // Progress on stderr for long runs, only when stderr is a terminal (never mixed into stdout).
+    let progress = ProgressReporter(total: request.patients.count, isTerminal: console.stderrIsTerminal) { StandardConsole.write($0, to: 2) }
+    defer { progress.finish() }
     simulation.onFirstPass = { first, count, values, patients in
+      progress.advance(by: count)
       if let perSubject {
         if first == request.patients.lowerBound {
           try perSubject.write((compare ? "regimen," : "") + "subject,time_day,conc_mg_L" + (self.observed ? ",blq" : "") + "\n")
@@ -179,10 +193,22 @@ struct CohortRun {
     try SimulateCommand.emit(csv, to: output, console: console)
   }
 
+  /// Refuses, before simulating, a typical-patient run whose curves would not fit in memory: about
+  /// 64 bytes a row (the value, its CSV text and the text's growth; 62 measured at 10^7 rows).
+  static func checkTypicalMemory(rows: Int) throws(UserError) {
+    let bytes = Double(rows) * 64
+    let available = Double(ProcessInfo.processInfo.physicalMemory) * 0.6
+    if bytes > available {
+      throw UserError(
+        "the output would need about \(Int(bytes / 1e9)) GB of memory (\(rows) rows), more than this machine has",
+        fix: "use a larger --step, a shorter horizon or fewer regimens", kind: .usage)
+    }
+  }
+
   /// Refuses, before allocating, a run whose summary state would not fit in memory.
-  func checkMemory(columns: Int, subjects: Int) throws(UserError) {
+  static func checkMemory(columns: Int, subjects: Int) throws(UserError) {
     let perColumn = 4096 * 4 + 512
-    let bytes = Double(columns) * Double(perColumn) + Double(Swift.min(subjects * columns, Self.inMemoryValues)) * 8
+    let bytes = Double(columns) * Double(perColumn) + Swift.min(Double(subjects) * Double(columns), Double(Self.inMemoryValues)) * 8
     let available = Double(ProcessInfo.processInfo.physicalMemory) * 0.6
     if bytes > available {
       throw UserError(
@@ -238,7 +264,7 @@ enum CovariatesFile {
     var weights: [Double] = []
     for (i, line) in lines.dropFirst().enumerated() {
       let f = csvFields(line).map { $0.trimmingCharacters() }
-      guard f.count == 2, let subject = Int(f[0]), let w = Double(f[1]), w.isFinite else {
+      guard f.count == 2, let subject = Int(f[0]), let w = csvNumber(f[1]) else {
         throw UserError("row \(i + 1) of '\(path)' is not subject,weight_kg", fix: "write e.g. 1,72.5", kind: .dataError)
       }
       guard subject == i + 1 else {

@@ -29,6 +29,7 @@ enum CompareCommand {
       try cohort.run(o, console: console, scenario: scenario, choices: choices, compare: true)
       return
     }
+    try CohortRun.checkTypicalMemory(rows: scenario.grid.count * choices.count)
     let output = o.value("--output")
     if let output { try TextFile.checkWritable(output) }
     try MetricsOutput.checkOutputs(o)

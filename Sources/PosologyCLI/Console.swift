@@ -1,4 +1,5 @@
 import Foundation
+import PKReport
 
 /// Where a command's text goes. The real one writes to file descriptors 1 and 2; tests capture.
 public protocol Console: AnyObject {
@@ -13,6 +14,7 @@ public protocol Console: AnyObject {
 public final class StandardConsole: Console {
   public init() {
     signal(SIGPIPE, SIG_IGN)
+    TemporaryFiles.removeOnInterrupt()
   }
 
   public var stderrIsTerminal: Bool { isatty(2) == 1 }

@@ -64,7 +64,9 @@ final class ShardSet: CohortValueSource, @unchecked Sendable {  // immutable aft
         throw UserError("'\(path)' is not a shard file written by 'posology … --shard k/n'", fix: "give the files the shard runs wrote", kind: .dataError)
       }
       let kn = meta[3].split(separator: "/").compactMap { Int($0) }
-      guard kn.count == 2 else { throw UserError("'\(path)' has a damaged shard header", fix: "re-run that shard", kind: .dataError) }
+      guard kn.count == 2, (1...CohortRun.maximumSubjects).contains(subjects), columns >= 1, kn[1] >= 1, kn[1] <= subjects, kn[0] >= 1, kn[0] <= kn[1] else {
+        throw UserError("'\(path)' has a damaged shard header", fix: "re-run that shard", kind: .dataError)
+      }
       headers.append((path, meta[1], subjects, kn[0], kn[1], columns, csvFields(lines[1])))
     }
     let first = headers[0]
@@ -72,9 +74,11 @@ final class ShardSet: CohortValueSource, @unchecked Sendable {  // immutable aft
       throw UserError("'\(h.path)' belongs to a different run than '\(first.path)'", fix: "merge only the shards of one run (same options, same --subjects and n)", kind: .dataError)
     }
     let ks = headers.map(\.k).sorted()
-    guard ks == Array(1...first.n) else {
-      let missing = Set(1...first.n).subtracting(ks).sorted()
-      let fix = missing.isEmpty ? "give each shard once" : "add the missing shard(s) \(missing.map { "\($0)/\(first.n)" }.joined(separator: ", "))"
+    guard ks.count == first.n, ks == Array(1...first.n) else {
+      let given = Set(ks)
+      let missing = Array((1...first.n).lazy.filter { !given.contains($0) }.prefix(11))
+      let list = missing.prefix(10).map { "\($0)/\(first.n)" }.joined(separator: ", ") + (missing.count > 10 ? ", …" : "")
+      let fix = missing.isEmpty ? "give each shard once" : "add the missing shard(s) \(list)"
       throw UserError("the shard files do not cover shards 1…\(first.n) exactly once", fix: fix, kind: .dataError)
     }
     files = headers.sorted { $0.k < $1.k }.map { ($0.path, $0.k) }
@@ -85,6 +89,9 @@ final class ShardSet: CohortValueSource, @unchecked Sendable {  // immutable aft
     times = timeNames
     guard timeNames.count > 0, columns % timeNames.count == 0 else {
       throw UserError("'\(first.path)' has a damaged header", fix: "re-run that shard", kind: .dataError)
+    }
+    do { try CohortRun.checkMemory(columns: columns, subjects: rows) } catch {
+      throw UserError("'\(first.path)' declares \(rows) subjects × \(columns) values: \(error.problem)", fix: "check that it is an undamaged shard file, or merge on a larger machine", kind: .dataError)
     }
     // Regimen labels from the first subject's rows.
     let regimens = columns / timeNames.count
@@ -118,7 +125,7 @@ final class ShardSet: CohortValueSource, @unchecked Sendable {  // immutable aft
           throw UserError("'\(path)' holds subject \(subject) where subject \(expectedSubject) was expected", fix: "re-run shard \(k); do not edit shard files", kind: .dataError)
         }
         for (i, f) in fields.dropFirst(2).enumerated() {
-          guard let v = Double(f) else { throw UserError("line \(lineNumber) of '\(path)' has the value '\(f)'", fix: "re-run shard \(k)", kind: .dataError) }
+          guard let v = csvNumber(f) else { throw UserError("line \(lineNumber) of '\(path)' has the value '\(f)'", fix: "re-run shard \(k)", kind: .dataError) }
           buffer[filled * columns + regimenIndex * times.count + i] = v
         }
         regimenIndex += 1

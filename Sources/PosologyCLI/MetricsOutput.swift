@@ -59,11 +59,11 @@ enum MetricsOutput {
     let n = request.patients.count
     let metricCount = ExposureMetrics.columns.count
     let intervalCounts = choices.map { choice in Set(choice.doses.map(\.time)).count }
-    if o.has("--interval-metrics") && request.adherence < 1 {
-      throw UserError("--interval-metrics over a cohort needs every patient on the same schedule", fix: "drop --adherence, or use --metrics", kind: .usage)
+    if o.has("--interval-metrics") && request.variesDosing {
+      throw UserError("--interval-metrics over a cohort needs every patient on the same schedule", fix: "drop --adherence/--delay-dist, or use --metrics", kind: .usage)
     }
     let columns = choices.count * metricCount + (o.has("--interval-metrics") ? intervalCounts.reduce(0, +) * 4 : 0)
-    guard n * columns <= CohortRun.inMemoryValues * 2 else {
+    guard Double(n) * Double(columns) <= Double(CohortRun.inMemoryValues * 2) else {
       throw UserError("metrics for \(n) patients would not fit in memory", fix: "use --metrics with at most \(CohortRun.inMemoryValues * 2 / columns) subjects", kind: .usage)
     }
     let matrix = CohortMatrix(rows: n, columns: columns, threads: request.threads)
@@ -82,7 +82,7 @@ enum MetricsOutput {
           var column = 0
           var intervalColumn = choices.count * metricCount
           for (r, choice) in choices.enumerated() {
-            let doses = request.adherence < 1 ? CohortSimulation.taken(choice.doses, probability: request.adherence, streams: streams) : choice.doses
+            let doses = request.variesDosing ? CohortSimulation.taken(choice.doses, probability: request.adherence, delay: request.delay, streams: streams) : choice.doses
             do {
               let m = try box.calculators[w].metrics(patient.parameters, doses: doses, horizon: scenario.horizon, scale: request.model.outputScale, maintenance: choice.maintenance)
               for v in m.values { base[i * columns + column] = v ?? .nan; column += 1 }

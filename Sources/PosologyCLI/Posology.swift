@@ -34,7 +34,10 @@ public enum Posology {
       }
       return error.exitCode
     } catch let error as ODEError {
-      console.err("Error: the solver gave up: \(error.description). Tighten or loosen --rtol/--atol, try --method rodas4, or check the parameters\n")
+      let advice = arguments.contains { $0.lowercased().hasSuffix("rodas4") }
+        ? "Tighten or loosen --rtol/--atol, or check the parameters"
+        : "Try --method rodas4 (for stiff models), tighten or loosen --rtol/--atol, or check the parameters"
+      console.err("Error: the solver gave up: \(error.description). \(advice)\n")
       return 1
     } catch {
       console.err("Error: \(String(describing: error).replacingNewlines()). Please report this with the command line that caused it\n")

@@ -72,7 +72,7 @@ struct Scenario {
       guard parts.count == 2, !parts[0].isEmpty else {
         throw UserError("'--param \(text)' is not NAME=VALUE", fix: "write it like --param ka=0.3", kind: .usage, suggestsHelp: true)
       }
-      guard let value = Double(parts[1]), value.isFinite else {
+      guard let value = csvNumber(parts[1]) else {
         throw UserError("'--param \(text)': '\(parts[1])' is not a number", fix: "write it like --param ka=0.3", kind: .usage)
       }
       switch parts[0] {

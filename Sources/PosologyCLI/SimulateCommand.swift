@@ -26,12 +26,16 @@ enum SimulateCommand {
       try DatasetRun.run(o, console)
       return
     }
+    for name in ["--time-unit", "--column"] where o.has(name) {
+      throw UserError("\(name) applies to NONMEM datasets only", fix: "add --data FILE, or drop \(name)", kind: .usage, suggestsHelp: true)
+    }
     let scenario = try Scenario(o)
     let choice = try RegimenChoice.make(o, scenario: scenario)
     if let cohort = try CohortRun.parse(o, scenario: scenario) {
       try cohort.run(o, console: console, scenario: scenario, choices: [choice], compare: false)
       return
     }
+    try CohortRun.checkTypicalMemory(rows: scenario.grid.count)
     let output = o.value("--output")
     if let output { try TextFile.checkWritable(output) }
     try MetricsOutput.checkOutputs(o)
