@@ -82,9 +82,11 @@ public struct CompartmentSystem: ODESystem, Sendable {
       }
       J[n * dim + n] = -ka
     }
-    let conc = y[c] * invVc
-    // ∂/∂A_c of Vm·Vc·C/(Km+C) = Vm·Km/(Km+C)² (C > 0), 0 below.
-    let dSat = conc > 0 ? vmax * km * invVc / ((km + conc) * (km + conc)) : 0
+    // ∂/∂A_c of Vm·Vc·C⁺/(Km+C⁺) = Vm·Km/(Km+C⁺)², taking the right-hand derivative at C ≤ 0:
+    // dropping it there (0) hid the Vm/Km stiffness just above 0 from the Rosenbrock method, which
+    // then needed ~100k steps for Vm 1e6, Km 1e-9 instead of ~350.
+    let conc = Swift.max(y[c] * invVc, 0)
+    let dSat = vmax * km * invVc / ((km + conc) * (km + conc))
     J[c * dim + n] += ka
     J[c * dim + c] = -ke - k12 - dSat
     J[c * dim + c + 1] = k21

@@ -57,6 +57,7 @@ public final class SubjectSimulator {
     let system = CompartmentSystem(parameters: parameters)
     let layout = system.layout
     let integrator = integrator(for: layout.dimension)
+    integrator.resetMethodChoice()
     if state.count != layout.dimension { state = [Double](repeating: 0, count: layout.dimension) }
     for i in state.indices { state[i] = initialState?[i] ?? 0 }
     let finalTime = Swift.max(end ?? 0, grid?.lastTime ?? 0)
@@ -104,6 +105,7 @@ public final class SubjectSimulator {
       var path = ExponentialPath(parameters: parameters)
       let system = CompartmentSystem(parameters: parameters)
       let integrator = integrator(for: system.dimension)
+      integrator.resetMethodChoice()
       var full = [Double](repeating: 0, count: system.dimension)
       let drug = path.n
       let done = try path.sample(

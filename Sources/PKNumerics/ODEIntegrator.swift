@@ -26,6 +26,15 @@ public final class ODEIntegrator {
   private let erkA, erkE, rosA, rosC, rosM, rosE, rosD1, rosD2: UnsafeMutablePointer<Double>
   private let erkStages, rosStages: Int
 
+  /// Steps per segment after which `.auto` takes a segment to be stiff and switches to RODAS4.
+  public static let autoExplicitBudget = 20_000
+
+  /// Whether `.auto` has met a stiff segment (and now uses RODAS4).
+  public private(set) var stiffnessDetected = false
+
+  /// Lets `.auto` start again with the explicit method (call before each new subject).
+  public func resetMethodChoice() { stiffnessDetected = false }
+
   public init(dimension: Int, options: ODEOptions = ODEOptions()) {
     precondition(dimension > 0, "an ODE system needs at least one state")
     self.dimension = dimension
@@ -88,8 +97,24 @@ public final class ODEIntegrator {
     y0.update(from: state, count: n)
     let reached: Double
     switch options.method {
-    case .dormandPrince54, .auto: reached = try advanceExplicit(system, from: t0, to: t1, observer: &observer)
+    case .dormandPrince54: reached = try advanceExplicit(system, from: t0, to: t1, observer: &observer, budget: options.maxSteps)
     case .rodas4: reached = try advanceRosenbrock(system, from: t0, to: t1, observer: &observer)
+    case .auto:
+      // Dormand–Prince first; a segment it cannot finish within `autoExplicitBudget` steps (or at
+      // all) is stiff, and is redone from its start by RODAS4, which then stays in use until
+      // `resetMethodChoice()`. Observers may see the start of the segment twice; the library's
+      // observers are idempotent for that (they track the time reached).
+      if stiffnessDetected {
+        reached = try advanceRosenbrock(system, from: t0, to: t1, observer: &observer)
+      } else {
+        do {
+          reached = try advanceExplicit(system, from: t0, to: t1, observer: &observer, budget: Swift.min(options.maxSteps, Self.autoExplicitBudget))
+        } catch is ODEError {
+          stiffnessDetected = true
+          y0.update(from: state, count: n)
+          reached = try advanceRosenbrock(system, from: t0, to: t1, observer: &observer)
+        }
+      }
     }
     state.update(from: y0, count: n)
     return reached
@@ -173,7 +198,7 @@ public final class ODEIntegrator {
   // MARK: - Dormand–Prince 5(4)
 
   private func advanceExplicit<System: ODESystem, Observer: ODEStepObserver>(
-    _ system: System, from t0: Double, to t1: Double, observer: inout Observer
+    _ system: System, from t0: Double, to t1: Double, observer: inout Observer, budget: Int
   ) throws -> Double {
     let n = dimension, s = erkStages
     var controller = StepSizeController(errorOrder: erk.errorOrder)
@@ -186,7 +211,7 @@ public final class ODEIntegrator {
     while true {
       let (hStep, lands) = clampedStep(h, at: t, stop: t1)
       steps += 1
-      if steps > options.maxSteps { throw ODEError.tooManySteps(limit: options.maxSteps, t: t) }
+      if steps > budget { throw ODEError.tooManySteps(limit: budget, t: t) }
       // Stages 2…s; the last stage's input is y1 (FSAL: a[s-1] = b).
       for stage in 1..<s {
         let input = stage == s - 1 ? y1 : yStage

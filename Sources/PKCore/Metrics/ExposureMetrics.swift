@@ -75,18 +75,21 @@ struct IntervalTracker: SimulationObserver {
 
   mutating func observe(_ step: DenseStep) {
     let c = central, k = factor
+    // A segment redone by another method is seen twice: measure only what is new.
+    guard step.end > reached else { return }
+    let start = Swift.max(step.start, reached)
     reached = step.end
     let f = { (t: Double) -> Double in k * step.value(c, at: t) }
     if index >= 0 {
-      let peak = PeakSearch.maximum(on: step.start, step.end, f)
+      let peak = PeakSearch.maximum(on: start, step.end, f)
       if current == nil || peak.value > current!.cmax { current = (peak.value, peak.t) }
     }
-    if let threshold, step.start < horizon {
-      timeAbove += PeakSearch.timeAbove(threshold, on: step.start, Swift.min(step.end, horizon), f)
+    if let threshold, start < horizon {
+      timeAbove += PeakSearch.timeAbove(threshold, on: start, Swift.min(step.end, horizon), f)
     }
     if washout == nil, let last = washoutStart, step.end > last, k * step.value(c, at: step.end) < lloq {
       // First crossing below the LLOQ after the last dose: bisect inside this step.
-      var lo = Swift.max(step.start, last), hi = step.end
+      var lo = Swift.max(start, last), hi = step.end
       if f(lo) < lloq { washout = lo - last } else {
         for _ in 0..<60 {
           let mid = (lo + hi) / 2
