@@ -22,7 +22,10 @@ enum MetricsOutput {
     return (threshold, lloq)
   }
 
+  /// Validates the metric settings (even when no metric file is asked for: a bad value is a bad
+  /// command line) and that the metric files can be created.
   static func checkOutputs(_ o: ParsedOptions) throws(UserError) {
+    _ = try settings(o)
     for name in ["--metrics", "--interval-metrics"] { if let p = o.value(name) { try TextFile.checkWritable(p) } }
   }
 
