@@ -77,7 +77,9 @@ struct ExponentialPath {
     // 2021, Km 2.08 mg/L: 3e-6 relative at 5 Km, 4e-7 at 10 Km).
     let curvedBelow = 10 * km
     // …and where h·Vm·Km/(Km + C)² > 0.5 it is stiff for an explicit treatment.
-    let handOver = 1000 * km
+    // Without a transit chain the adaptive window is cheap (non-stiff), so it runs to the end of
+    // the substep and no step of another length (and its matrix functions) is needed.
+    let handOver = p.ntr > 0 ? 1000 * km : .infinity
     let safeAbove = vmax > 0 ? Swift.max(curvedBelow, (2 * Self.maximumStep * stiffnessScale).squareRoot() - km) : 0
     var u = [Double](repeating: 0, count: n)
     var scratch = [Double](repeating: 0, count: 4 * n)

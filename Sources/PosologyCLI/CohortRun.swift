@@ -21,7 +21,7 @@ struct CohortRun {
 
   static let maximumSubjects = 100_000_000
   /// Cohorts up to this many values are held in memory; larger ones are summarised in passes.
-  static let inMemoryValues = 32 << 20
+  static let inMemoryValues = CohortSimulation.inMemoryValues
 
   var subjects: Int
   var seed: UInt64
@@ -164,18 +164,7 @@ struct CohortRun {
       }
     }
 
-    let summaries: [ColumnSummary]
-    if request.patients.count * columns <= Self.inMemoryValues {
-      let matrix = CohortMatrix(rows: request.patients.count, columns: columns, threads: threads)
-      try simulation.forEachBatch(pass: 1) { first, count, values in
-        matrix.values.withUnsafeMutableBufferPointer { dst in
-          for i in 0..<(count * columns) { dst[first * columns + i] = values[i] }
-        }
-      }
-      summaries = try StreamingSummary.summarize(matrix)
-    } else {
-      summaries = try StreamingSummary.summarize(simulation)
-    }
+    let summaries = try simulation.summarize()
     try perSubject?.commit()
     try parameters?.commit()
     let csv = SummaryTable.csv(summaries, labels: compare ? choices.map(\.label) : nil, times: times)

@@ -66,8 +66,8 @@ enum MetricsOutput {
       throw UserError("--interval-metrics over a cohort needs every patient on the same schedule", fix: "drop --adherence/--delay-dist, or use --metrics", kind: .usage)
     }
     let columns = choices.count * metricCount + (o.has("--interval-metrics") ? intervalCounts.reduce(0, +) * 4 : 0)
-    guard Double(n) * Double(columns) <= Double(CohortRun.inMemoryValues * 2) else {
-      throw UserError("metrics for \(n) patients would not fit in memory", fix: "use --metrics with at most \(CohortRun.inMemoryValues * 2 / columns) subjects", kind: .usage)
+    guard Double(n) * Double(columns) <= Double(CohortRun.inMemoryValues) else {
+      throw UserError("metrics for \(n) patients would not fit in memory", fix: "use --metrics with at most \(CohortRun.inMemoryValues / columns) subjects", kind: .usage)
     }
     let matrix = CohortMatrix(rows: n, columns: columns, threads: request.threads)
     let sampler = PatientSampler(model: request.model, weights: request.weights, seed: request.seed)

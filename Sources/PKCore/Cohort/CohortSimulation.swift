@@ -206,3 +206,27 @@ public final class CohortMatrix: CohortValueSource, @unchecked Sendable {  // im
     }
   }
 }
+
+extension CohortSimulation {
+  /// Cohorts of up to this many values (patients × regimens × grid times; 512 MiB of doubles) are
+  /// simulated once and summarised in memory; larger ones are summarised in passes that simulate
+  /// the cohort again, so memory stays bounded whatever the number of patients.
+  public static let inMemoryValues = 64 << 20
+
+  /// Whether a cohort of this size is summarised in memory.
+  public var fitsInMemory: Bool { Double(rows) * Double(columns) <= Double(Self.inMemoryValues) }
+
+  /// The exact summaries of every column: in memory when the cohort fits (one simulation), else in
+  /// passes over the simulation (`StreamingSummary`). Both give the same bytes.
+  public func summarize() throws -> [ColumnSummary] {
+    guard fitsInMemory else { return try StreamingSummary.summarize(self) }
+    let matrix = CohortMatrix(rows: rows, columns: columns, threads: request.threads)
+    let columns = self.columns
+    try forEachBatch(pass: 1) { first, count, values in
+      matrix.values.withUnsafeMutableBufferPointer { dst in
+        (dst.baseAddress! + first * columns).update(from: values.baseAddress!, count: count * columns)
+      }
+    }
+    return try StreamingSummary.summarize(matrix)
+  }
+}
