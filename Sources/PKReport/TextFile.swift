@@ -39,17 +39,8 @@ public enum TextFile {
     }
     let target = replacedFile(path)
     let url = URL(fileURLWithPath: target)
-    let directory = url.deletingLastPathComponent().path
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue {
-      throw UserError("cannot write '\(path)': it is a directory", fix: "give a file name", kind: .cannotCreate)
-    }
-    guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory),
-      isDirectory.boolValue
-    else {
-      throw UserError("cannot write '\(path)': the directory '\(directory)' does not exist", fix: "create it first or choose another path", kind: .cannotCreate)
-    }
-    let temporary = (directory.isEmpty ? "." : directory) + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+    let directory = try existingDirectory(of: target, writing: path)
+    let temporary = directory + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
     let data = Data(contents.utf8)
     let slot = TemporaryFiles.register(temporary)
     defer { TemporaryFiles.unregister(slot) }
@@ -94,20 +85,24 @@ public enum TextFile {
       }
       return
     }
-    let path = replacedFile(path)
-    let url = URL(fileURLWithPath: path)
-    let directory = url.deletingLastPathComponent().path
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-      throw UserError("cannot write '\(path)': it is a directory", fix: "give a file name", kind: .cannotCreate)
-    }
-    guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory),
-      isDirectory.boolValue
-    else {
-      throw UserError("cannot write '\(path)': the directory '\(directory)' does not exist", fix: "create it first or choose another path", kind: .cannotCreate)
-    }
-    guard FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) else {
+    let directory = try existingDirectory(of: replacedFile(path), writing: path)
+    guard FileManager.default.isWritableFile(atPath: directory) else {
       throw UserError("cannot write '\(path)': the directory is not writable", fix: "choose another path", kind: .cannotCreate)
     }
+  }
+
+  /// The directory `target` would be created in ("." for a bare name), after checking that it
+  /// exists and that `target` is not itself a directory. `path` is the name the user gave.
+  static func existingDirectory(of target: String, writing path: String) throws(UserError) -> String {
+    let parent = URL(fileURLWithPath: target).deletingLastPathComponent().path
+    let directory = parent.isEmpty ? "." : parent
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue {
+      throw UserError("cannot write '\(path)': it is a directory", fix: "give a file name", kind: .cannotCreate)
+    }
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw UserError("cannot write '\(path)': the directory '\(parent)' does not exist", fix: "create it first or choose another path", kind: .cannotCreate)
+    }
+    return directory
   }
 }
