@@ -166,6 +166,16 @@ struct CohortTests {
       let got = try StreamingSummary.summarize(ArraySource(rows: rows, columns: columns, values: values, batch: batch))
       #expect(got == expected, "batch \(batch)")
     }
+    // The in-memory path (quickselect) gives the same bytes too.
+    let matrix = CohortMatrix(rows: rows, columns: columns, threads: 3)
+    matrix.values = values
+    #expect(matrix.summarizeBySelection() == expected)
+    for n in [1, 2, 3, 7] {
+      var small = (0..<n).map { _ in Double(rng.next() % 4) }
+      var copy = small
+      let viaSort = ColumnSummary.of(&copy)
+      #expect(small.withUnsafeMutableBufferPointer { ColumnSummary.bySelection($0) } == viaSort, "n = \(n)")
+    }
   }
 
   @Test("cohort output is bit-identical for 1 and 4 threads and for any batch size")

@@ -227,6 +227,27 @@ extension CohortSimulation {
         (dst.baseAddress! + first * columns).update(from: values.baseAddress!, count: count * columns)
       }
     }
-    return try StreamingSummary.summarize(matrix)
+    return matrix.summarizeBySelection()
+  }
+}
+
+extension CohortMatrix {
+  /// Every column's exact summary by selection (`ColumnSummary.bySelection`), columns in parallel:
+  /// one pass over memory instead of the multi-pass narrowing, same results.
+  public func summarizeBySelection() -> [ColumnSummary] {
+    let out = UnsafeMutablePointer<ColumnSummary?>.allocate(capacity: columns)
+    out.initialize(repeating: nil, count: columns)
+    defer { out.deinitialize(count: columns); out.deallocate() }
+    nonisolated(unsafe) let slots = out
+    let rows = self.rows, columns = self.columns
+    values.withUnsafeBufferPointer { all in
+      nonisolated(unsafe) let base = all.baseAddress!
+      parallelColumns(StreamingSummary.blockCount(columns)) { block in
+        StreamingSummary.forEachColumn(inBlock: block, base: base, rows: rows, columns: columns) { c, column in
+          slots[c] = ColumnSummary.bySelection(UnsafeMutableBufferPointer(mutating: column))
+        }
+      }
+    }
+    return (0..<columns).map { out[$0]! }
   }
 }
