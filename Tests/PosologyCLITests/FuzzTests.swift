@@ -6,15 +6,9 @@ import Testing
 
 /// SplitMix64 with a fixed seed: the fuzz cases are the same on every run.
 struct FuzzRandom {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  var generator: SplitMix64
+  init(seed: UInt64) { generator = SplitMix64(state: seed) }
+  mutating func next() -> UInt64 { generator.next() }
   mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
   mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) * 0x1p-53 < p }
   mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
