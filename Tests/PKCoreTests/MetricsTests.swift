@@ -74,6 +74,13 @@ struct MetricsTests {
     #expect(ss.newtonIterations < 20)
   }
 
+  @Test("a patient who took no dose: zero exposure, no first-dose time, no steady state")
+  func noDoses() throws {
+    let m = try calculator(threshold: 1).metrics(Self.oral, doses: [], horizon: 30, scale: 1, maintenance: (100, 7, .sc))
+    #expect(m.cmaxFirst == 0 && m.tmaxFirst.isNaN && m.cmaxSS == nil && m.washout == nil && m.timeAboveThresholdPercent == 0)
+    #expect(m.intervals.isEmpty)
+  }
+
   @Test("per-interval metrics: troughs are the values just before each dose")
   func intervalTroughs() throws {
     let p = Fixtures.model("kovalenko2016").individual(weight: 75, eta: nil)

@@ -101,10 +101,6 @@ struct IntervalTracker: SimulationObserver {
   }
 }
 
-public enum MetricsError: Error, Equatable, Sendable {
-  case noDoses
-}
-
 /// Computes exposure metrics for one subject: simulates the regimen (past the horizon as far as
 /// the last interval and the washout need), measures every interval from the dense output and
 /// the AUC state, and takes the steady state from the direct periodic solution.
@@ -126,7 +122,11 @@ public struct MetricsCalculator {
   ///     gives the `_ss` metrics; nil when the regimen has none (e.g. an events file).
   public func metrics(_ p: PKParameters, doses: [Dose], horizon: Double, scale: Double, maintenance: (amount: Double, interval: Double, route: Route)?) throws -> ExposureMetrics {
     let effective = SubjectSimulator.effectiveDoses(doses, parameters: p)
-    guard let firstDose = effective.first else { throw MetricsError.noDoses }
+    guard let firstDose = effective.first else {
+      // A patient who took no dose (random adherence): the curve stays at 0; the first-dose time,
+      // the steady state and the washout do not exist (NaN / nil: left out of cohort statistics).
+      return ExposureMetrics(cmaxFirst: 0, tmaxFirst: .nan, timeAboveThresholdPercent: threshold.map { _ in 0 }, washout: nil, intervals: [])
+    }
     var times: [Double] = []
     for d in effective where times.last != d.time { times.append(d.time) }
     let lastGap = times.count > 1 ? times[times.count - 1] - times[times.count - 2] : (maintenance?.interval ?? horizon - times[0])
