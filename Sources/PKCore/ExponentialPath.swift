@@ -20,7 +20,6 @@ struct ExponentialPath {
   let linear: [Double]
   let direction: [Double]
   private var steps: [UInt64: ETDRK4Step] = [:]
-  private var lastStep: ETDRK4Step? = nil
 
   init(parameters p: PKParameters) {
     parameters = p
@@ -51,12 +50,10 @@ struct ExponentialPath {
   }
 
   mutating func step(for h: Double) -> ETDRK4Step {
-    if let last = lastStep, last.h == h { return last }
-    if let s = steps[h.bitPattern] { lastStep = s; return s }
+    if let s = steps[h.bitPattern] { return s }
     if steps.count >= 16 { steps.removeAll(keepingCapacity: true) }
     let s = ETDRK4Step(linear: linear, n: n, direction: direction, h: h)
     steps[h.bitPattern] = s
-    lastStep = s
     return s
   }
 
