@@ -1,51 +1,98 @@
 /// Dense matrix functions for small matrices (n ≲ 16), row-major.
 public enum MatrixFunctions {
-  /// `exp(A)` by scaling and squaring with the [13/13] Padé approximant.
+  /// `exp(A)` by scaling and squaring with a diagonal Padé approximant of degree 3, 5, 7, 9 or 13.
   ///
   /// Source: N. J. Higham, "The scaling and squaring method for the matrix exponential revisited",
-  /// SIAM J. Matrix Anal. Appl. 26 (2005) 1179–1193, Algorithm 2.3 with m = 13 (θ₁₃ = 5.37…):
-  /// `A ← A/2^s` with `‖A/2^s‖₁ ≤ θ₁₃`, `r₁₃(A) = (V − U)⁻¹(V + U)`, then s squarings.
+  /// SIAM J. Matrix Anal. Appl. 26 (2005) 1179–1193, Algorithm 2.3: the smallest degree m whose
+  /// θ_m bounds `‖A‖₁` (θ₃ = 1.50e-2, θ₅ = 0.254, θ₇ = 0.950, θ₉ = 2.10), which keeps the backward
+  /// error below the unit roundoff; otherwise m = 13 with `A ← A/2^s`, `‖A/2^s‖₁ ≤ θ₁₃ = 5.37`, and
+  /// s squarings. `r_m(A) = (V − U)⁻¹(V + U)` with U the odd and V the even part of the numerator.
   public static func exponential(_ a: [Double], n: Int) -> [Double] {
-    let theta13 = 5.371920351148152
-    let b: [Double] = [
-      64764752532480000, 32382376266240000, 7771770303897600, 1187353796428800, 129060195264000,
-      10559470521600, 670442572800, 33522128640, 1323241920, 40840800, 960960, 16380, 182, 1,
-    ]
+    var result = [Double](repeating: 0, count: n * n)
+    a.withUnsafeBufferPointer { ap in
+      result.withUnsafeMutableBufferPointer { exponential(ap.baseAddress!, n: n, into: $0.baseAddress!) }
+    }
+    return result
+  }
+
+  /// Padé numerator coefficients b_0…b_m (Higham 2005, Table 2.3 / Algorithm 2.3).
+  static let padeCoefficients: [(degree: Int, theta: Double, b: [Double])] = [
+    (3, 1.495585217958292e-2, [120, 60, 12, 1]),
+    (5, 2.539398330063230e-1, [30240, 15120, 3360, 420, 30, 1]),
+    (7, 9.504178996162932e-1, [17297280, 8648640, 1995840, 277200, 25200, 1512, 56, 1]),
+    (9, 2.097847961257068e0, [17643225600, 8821612800, 2075673600, 302702400, 30270240, 2162160, 110880, 3960, 90, 1]),
+  ]
+  static let theta13 = 5.371920351148152
+  static let b13: [Double] = [
+    64764752532480000, 32382376266240000, 7771770303897600, 1187353796428800, 129060195264000,
+    10559470521600, 670442572800, 33522128640, 1323241920, 40840800, 960960, 16380, 182, 1,
+  ]
+
+  /// `exp(A)` of the row-major n×n matrix at `a`, written to `out` (which must not overlap `a`).
+  public static func exponential(_ a: UnsafePointer<Double>, n: Int, into out: UnsafeMutablePointer<Double>) {
+    let nn = n * n
     var norm = 0.0
     for j in 0..<n {
       var column = 0.0
       for i in 0..<n { column += Swift.abs(a[i * n + j]) }
       norm = Swift.max(norm, column)
     }
-    guard norm.isFinite else { return [Double](repeating: .nan, count: n * n) }
-    let s = norm > theta13 ? Int((log2(norm / theta13)).rounded(.up)) : 0
-    let scale = pow(2.0, Double(-s))
-    let A = a.map { $0 * scale }
-    let identity = (0..<(n * n)).map { $0 / n == $0 % n ? 1.0 : 0.0 }
-    let A2 = multiply(A, A, n), A4 = multiply(A2, A2, n), A6 = multiply(A4, A2, n)
-    // U = A[A6(b13 A6 + b11 A4 + b9 A2) + b7 A6 + b5 A4 + b3 A2 + b1 I]
-    // V = A6(b12 A6 + b10 A4 + b8 A2) + b6 A6 + b4 A4 + b2 A2 + b0 I
-    var inner = [Double](repeating: 0, count: n * n)
-    var vInner = [Double](repeating: 0, count: n * n)
-    var uOuter = [Double](repeating: 0, count: n * n)
-    var vOuter = [Double](repeating: 0, count: n * n)
-    for i in 0..<(n * n) {
-      inner[i] = b[13] * A6[i] + b[11] * A4[i] + b[9] * A2[i]
-      vInner[i] = b[12] * A6[i] + b[10] * A4[i] + b[8] * A2[i]
-      uOuter[i] = b[7] * A6[i] + b[5] * A4[i] + b[3] * A2[i] + b[1] * identity[i]
-      vOuter[i] = b[6] * A6[i] + b[4] * A4[i] + b[2] * A2[i] + b[0] * identity[i]
+    guard norm.isFinite else {
+      out.update(repeating: .nan, count: nn)
+      return
     }
-    var u = multiply(A6, inner, n)
-    for i in 0..<(n * n) { u[i] += uOuter[i] }
-    u = multiply(A, u, n)
-    var v = multiply(A6, vInner, n)
-    for i in 0..<(n * n) { v[i] += vOuter[i] }
-    // Solve (V − U) X = (V + U).
-    var lhs = (0..<(n * n)).map { v[$0] - u[$0] }
-    var rhs = (0..<(n * n)).map { v[$0] + u[$0] }
-    var result = solve(&lhs, &rhs, n)
-    for _ in 0..<s { result = multiply(result, result, n) }
-    return result
+    let work = UnsafeMutablePointer<Double>.allocate(capacity: 8 * nn)
+    defer { work.deallocate() }
+    let A = work, P2 = A + nn, P4 = P2 + nn, P6 = P4 + nn, U = P6 + nn, V = U + nn, T = V + nn, W = T + nn
+    var s = 0
+    if let pick = padeCoefficients.first(where: { norm <= $0.theta }) {
+      // Low degree, no scaling: U = A·Σ b_{2j+1} A^{2j}, V = Σ b_{2j} A^{2j} (powers up to A^{m−1}).
+      A.update(from: a, count: nn)
+      let b = pick.b, m = pick.degree
+      multiply(A, A, into: P2, n)
+      if m >= 5 { multiply(P2, P2, into: P4, n) }
+      if m >= 7 { multiply(P4, P2, into: P6, n) }
+      if m >= 9 { multiply(P4, P4, into: W, n) }  // A⁸
+      for i in 0..<nn {
+        var u = b[3] * P2[i], v = b[2] * P2[i]
+        if m >= 5 { u += b[5] * P4[i]; v += b[4] * P4[i] }
+        if m >= 7 { u += b[7] * P6[i]; v += b[6] * P6[i] }
+        if m >= 9 { u += b[9] * W[i]; v += b[8] * W[i] }
+        if i % (n + 1) == 0 { u += b[1]; v += b[0] }
+        T[i] = u
+        V[i] = v
+      }
+      multiply(A, T, into: U, n)
+    } else {
+      s = norm > theta13 ? Int((log2(norm / theta13)).rounded(.up)) : 0
+      let scale = pow(2.0, Double(-s))
+      for i in 0..<nn { A[i] = a[i] * scale }
+      let b = b13
+      multiply(A, A, into: P2, n)
+      multiply(P2, P2, into: P4, n)
+      multiply(P4, P2, into: P6, n)
+      // U = A[A6(b13 A6 + b11 A4 + b9 A2) + b7 A6 + b5 A4 + b3 A2 + b1 I]
+      // V = A6(b12 A6 + b10 A4 + b8 A2) + b6 A6 + b4 A4 + b2 A2 + b0 I
+      for i in 0..<nn { T[i] = b[13] * P6[i] + b[11] * P4[i] + b[9] * P2[i] }
+      multiply(P6, T, into: W, n)
+      for i in 0..<nn {
+        W[i] += b[7] * P6[i] + b[5] * P4[i] + b[3] * P2[i] + (i % (n + 1) == 0 ? b[1] : 0)
+      }
+      multiply(A, W, into: U, n)
+      for i in 0..<nn { T[i] = b[12] * P6[i] + b[10] * P4[i] + b[8] * P2[i] }
+      multiply(P6, T, into: V, n)
+      for i in 0..<nn { V[i] += b[6] * P6[i] + b[4] * P4[i] + b[2] * P2[i] + (i % (n + 1) == 0 ? b[0] : 0) }
+    }
+    // Solve (V − U) X = (V + U): T ← V − U, W ← V + U.
+    for i in 0..<nn {
+      T[i] = V[i] - U[i]
+      W[i] = V[i] + U[i]
+    }
+    solve(T, W, into: out, n)
+    for _ in 0..<s {
+      multiply(out, out, into: T, n)
+      out.update(from: T, count: nn)
+    }
   }
 
   /// `e^{hA}` and the columns `h^k φ_k(hA) b` for k = 1…p, from one exponential of the augmented
@@ -53,6 +100,21 @@ public enum MatrixFunctions {
   /// block and `h^k φ_k(hA) b` in its top-right columns.
   /// Source: R. B. Sidje, "Expokit", ACM TOMS 24 (1998) 130–156, Theorem 1; φ_k(z) = Σ_j z^j/(j+k)!.
   public static func phiColumns(_ a: [Double], n: Int, b: [Double], h: Double, order p: Int) -> (exponential: [Double], phi: [[Double]]) {
+    let e = exponential(augmented(a, n: n, b: b, h: h, order: p), n: n + p)
+    return split(e, n: n, order: p)
+  }
+
+  /// `phiColumns` for both `h/2` and `h` from one Padé evaluation: `exp(hW) = exp(hW/2)²`, so the
+  /// half step costs one extra product instead of a second exponential.
+  public static func phiColumnsHalfAndFull(_ a: [Double], n: Int, b: [Double], h: Double, order p: Int)
+    -> (half: (exponential: [Double], phi: [[Double]]), full: (exponential: [Double], phi: [[Double]]))
+  {
+    let half = exponential(augmented(a, n: n, b: b, h: h / 2, order: p), n: n + p)
+    let full = multiply(half, half, n + p)
+    return (split(half, n: n, order: p), split(full, n: n, order: p))
+  }
+
+  static func augmented(_ a: [Double], n: Int, b: [Double], h: Double, order p: Int) -> [Double] {
     let m = n + p
     var w = [Double](repeating: 0, count: m * m)
     for i in 0..<n {
@@ -60,7 +122,11 @@ public enum MatrixFunctions {
       w[i * m + n] = h * b[i]
     }
     for k in 0..<(p - 1) { w[(n + k) * m + n + k + 1] = h }
-    let e = exponential(w, n: m)
+    return w
+  }
+
+  static func split(_ e: [Double], n: Int, order p: Int) -> (exponential: [Double], phi: [[Double]]) {
+    let m = n + p
     var top = [Double](repeating: 0, count: n * n)
     for i in 0..<n { for j in 0..<n { top[i * n + j] = e[i * m + j] } }
     let phi = (0..<p).map { k in (0..<n).map { i in e[i * m + n + k] } }
@@ -69,6 +135,17 @@ public enum MatrixFunctions {
 
   static func multiply(_ x: [Double], _ y: [Double], _ n: Int) -> [Double] {
     var out = [Double](repeating: 0, count: n * n)
+    x.withUnsafeBufferPointer { xp in
+      y.withUnsafeBufferPointer { yp in
+        out.withUnsafeMutableBufferPointer { multiply(xp.baseAddress!, yp.baseAddress!, into: $0.baseAddress!, n) }
+      }
+    }
+    return out
+  }
+
+  /// `out = x·y` for row-major n×n matrices; `out` must not overlap either.
+  static func multiply(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, _ n: Int) {
+    out.update(repeating: 0, count: n * n)
     for i in 0..<n {
       for k in 0..<n {
         let xik = x[i * n + k]
@@ -76,17 +153,19 @@ public enum MatrixFunctions {
         for j in 0..<n { out[i * n + j] += xik * y[k * n + j] }
       }
     }
-    return out
   }
 
   /// Solves `L X = R` for n right-hand sides (the columns of R) by Gaussian elimination with
-  /// partial pivoting; both are overwritten.
-  static func solve(_ l: inout [Double], _ r: inout [Double], _ n: Int) -> [Double] {
+  /// partial pivoting; L and R are overwritten, X is written to `x`.
+  static func solve(_ l: UnsafeMutablePointer<Double>, _ r: UnsafeMutablePointer<Double>, into x: UnsafeMutablePointer<Double>, _ n: Int) {
     for col in 0..<n {
       var p = col
       for row in (col + 1)..<Swift.max(n, col + 1) where Swift.abs(l[row * n + col]) > Swift.abs(l[p * n + col]) { p = row }
       if p != col {
-        for j in 0..<n { l.swapAt(col * n + j, p * n + j); r.swapAt(col * n + j, p * n + j) }
+        for j in 0..<n {
+          swap(&l[col * n + j], &l[p * n + j])
+          swap(&r[col * n + j], &r[p * n + j])
+        }
       }
       let pivot = l[col * n + col]
       for row in (col + 1)..<Swift.max(n, col + 1) {
@@ -96,7 +175,6 @@ public enum MatrixFunctions {
         for j in 0..<n { r[row * n + j] -= f * r[col * n + j] }
       }
     }
-    var x = [Double](repeating: 0, count: n * n)
     for c in 0..<n {
       var i = n - 1
       while i >= 0 {
@@ -106,7 +184,6 @@ public enum MatrixFunctions {
         i -= 1
       }
     }
-    return x
   }
 }
 
@@ -126,16 +203,15 @@ public enum MatrixFunctions {
 public struct ETDRK4Step: Sendable {
   public let h: Double
   public let n: Int
-  /// `E`, `E½` (n×n each), then `p`, `q₁`, `q₂`, `q₃` (n each), in one buffer.
-  let coefficients: [Double]
+  /// `E`, `E½` (n×n each, row-major), then `p`, `q₁`, `q₂`, `q₃` (n each), in one buffer.
+  public let coefficients: [Double]
   /// Whether every coefficient is finite (the matrix functions could be computed).
   public let isFinite: Bool
 
   public init(linear a: [Double], n: Int, direction b: [Double], h: Double) {
     self.h = h
     self.n = n
-    let half = MatrixFunctions.phiColumns(a, n: n, b: b, h: h / 2, order: 1)
-    let full = MatrixFunctions.phiColumns(a, n: n, b: b, h: h, order: 3)
+    let (half, full) = MatrixFunctions.phiColumnsHalfAndFull(a, n: n, b: b, h: h, order: 3)
     let (f1, f2, f3) = (full.phi[0], full.phi[1], full.phi[2])  // h φ1 b, h² φ2 b, h³ φ3 b
     let q1 = (0..<n).map { f1[$0] - 3 * f2[$0] / h + 4 * f3[$0] / (h * h) }
     let q2 = (0..<n).map { 2 * f2[$0] / h - 4 * f3[$0] / (h * h) }

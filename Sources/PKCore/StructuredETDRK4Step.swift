@@ -1,0 +1,114 @@
+import PKNumerics
+
+/// One ETDRK4 step (`ETDRK4Step`) rewritten for the model's block structure, which makes it about
+/// three times cheaper than the dense form on the daily grid.
+///
+/// The state is the absorption chain `x` (depot and transits, m = ntr + 1 amounts) followed by the
+/// disposition pair `d = (A_c, A_p)`. The linear part is block lower-triangular,
+/// `A = [[A_xx, 0], [A_dx, A_dd]]`: the chain feeds the central compartment and never hears back.
+/// The saturable term acts along `b = −e_c`, which lies in the disposition block, so every
+/// φ-function column `φ_k(hA)b` is zero in the chain rows (A's powers keep that block invariant).
+/// With `E = e^{hA} = [[X, 0], [C, D]]` and `E½ = [[X½, 0], [C½, D½]]`, the ETDRK4 stages
+/// (Cox & Matthews 2002, eqs. 26–29, as written in `ETDRK4Step`) become
+///
+/// ```
+/// e  = D½ d + C½ x                         (E½ u, disposition rows)
+/// a  = e + p N(u)                          (a's chain rows are X½ x)
+/// c₂ = e + p N(a)                          (only its central amount is needed)
+/// c₃ = D½ a + (C½ X½) x + p (2N(c₂) − N(u)) (ditto)
+/// d⁺ = D d + C x + q₁ N(u) + q₂ (N(a) + N(c₂)) + q₃ N(c₃),   x⁺ = X x
+/// ```
+///
+/// where p, q₁, q₂, q₃ are the disposition rows of `ETDRK4Step`'s vectors. `C½ X½` is precomputed,
+/// so the chain half-step amounts are never formed. The arithmetic is the dense step's, in another
+/// order: results agree to rounding (tested against `ETDRK4Step`).
+final class StructuredETDRK4Step {
+  let h: Double
+  /// Chain length m (depot plus transits).
+  let m: Int
+  /// Whether every coefficient is finite (the matrix functions could be computed).
+  let isFinite: Bool
+  /// X (m×m, row-major), then C½, C½X½, C (2×m each), then D½, D (2×2 each), then p, q₁, q₂, q₃
+  /// (disposition rows, 2 each).
+  private let storage: UnsafeMutablePointer<Double>
+  private let count: Int
+
+  init(linear: [Double], chain m: Int, direction: [Double], h: Double) {
+    let n = m + 2
+    let dense = ETDRK4Step(linear: linear, n: n, direction: direction, h: h)
+    let all = dense.coefficients
+    let E = 0, EH = n * n, P = 2 * n * n, Q1 = P + n, Q2 = Q1 + n, Q3 = Q2 + n
+    self.h = h
+    self.m = m
+    count = m * m + 6 * m + 8 + 8
+    storage = .allocate(capacity: count)
+    storage.initialize(repeating: 0, count: count)
+    let X = storage, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + 2 * m, DH = CF + 2 * m, DF = DH + 4, V = DF + 4
+    for i in 0..<m { for j in 0...i { X[i * m + j] = all[E + i * n + j] } }
+    for r in 0..<2 {
+      let row = m + r
+      for j in 0..<m {
+        CH[r * m + j] = all[EH + row * n + j]
+        CF[r * m + j] = all[E + row * n + j]
+      }
+      for s in 0..<2 {
+        DH[r * 2 + s] = all[EH + row * n + m + s]
+        DF[r * 2 + s] = all[E + row * n + m + s]
+      }
+      V[r] = all[P + row]
+      V[2 + r] = all[Q1 + row]
+      V[4 + r] = all[Q2 + row]
+      V[6 + r] = all[Q3 + row]
+    }
+    // C½ X½, with X½ the chain block of E½ (lower triangular).
+    for r in 0..<2 {
+      for j in 0..<m {
+        var s = 0.0
+        for k in j..<m { s += CH[r * m + k] * all[EH + k * n + j] }
+        CXH[r * m + j] = s
+      }
+    }
+    var finite = dense.isFinite
+    for i in 0..<count where !storage[i].isFinite { finite = false }
+    isFinite = finite
+  }
+
+  deinit { storage.deallocate() }
+
+  /// Advances `y` (chain, then A_c, A_p) by one step, given `nu = N(y)`; returns `N` of the new state.
+  @inline(__always)
+  func advance(_ y: UnsafeMutablePointer<Double>, nu: Double, _ N: MichaelisMenten) -> Double {
+    let m = self.m
+    let X = UnsafePointer(storage), CH = X + m * m, CXH = CH + 2 * m, CF = CXH + 2 * m
+    let DH = CF + 2 * m, DF = DH + 4, V = DF + 4
+    var h1c = 0.0, h1p = 0.0, h2c = 0.0, h3c = 0.0, h3p = 0.0
+    for j in 0..<m {
+      let x = y[j]
+      h1c += CH[j] * x; h1p += CH[m + j] * x
+      h2c += CXH[j] * x
+      h3c += CF[j] * x; h3p += CF[m + j] * x
+    }
+    // x⁺ = X x, bottom row first so each row still reads the old amounts above it.
+    var i = m - 1
+    while i >= 0 {
+      var s = 0.0
+      for j in 0...i { s += X[i * m + j] * y[j] }
+      y[i] = s
+      i -= 1
+    }
+    let dc = y[m], dp = y[m + 1]
+    let pc = V[0], pp = V[1]
+    let ec = DH[0] * dc + DH[1] * dp + h1c
+    let ep = DH[2] * dc + DH[3] * dp + h1p
+    let ac = ec + pc * nu, ap = ep + pp * nu
+    let na = N.value(central: ac)
+    let nc2 = N.value(central: ec + pc * na)
+    let nc3 = N.value(central: DH[0] * ac + DH[1] * ap + h2c + pc * (2 * nc2 - nu))
+    let middle = na + nc2
+    let newC = DF[0] * dc + DF[1] * dp + h3c + V[2] * nu + V[4] * middle + V[6] * nc3
+    let newP = DF[2] * dc + DF[3] * dp + h3p + V[3] * nu + V[5] * middle + V[7] * nc3
+    y[m] = newC
+    y[m + 1] = newP
+    return N.value(central: newC)
+  }
+}

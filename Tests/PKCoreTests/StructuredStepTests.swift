@@ -1,0 +1,53 @@
+import PKNumerics
+import Testing
+
+@testable import PKCore
+
+/// `StructuredETDRK4Step` is the dense `ETDRK4Step` with the model's zero blocks skipped: the two
+/// must agree to rounding on every shipped model structure, and the Padé degrees chosen by norm
+/// must give the same exponential as the degree-13 branch.
+@Suite("Structured ETDRK4 step")
+struct StructuredStepTests {
+  static func path(_ p: PKParameters) -> ExponentialPath { ExponentialPath(parameters: p) }
+
+  @Test("agrees with the dense ETDRK4 step to 1e-13 relative", arguments: ["kovalenko2020", "kovalenko2016", "zhang2021"])
+  func matchesDense(model name: String) {
+    let p = Fixtures.model(name).individual(weight: 75, eta: nil)
+    let path = Self.path(p)
+    let n = path.n, c = path.central
+    let N = MichaelisMenten(central: c, vmax: p.Vm * p.Vc, km: p.Km, invVc: 1 / p.Vc)
+    for h in [1.0, 0.25, 0.0371] {
+      let dense = ETDRK4Step(linear: path.linear, n: n, direction: path.direction, h: h)
+      let structured = StructuredETDRK4Step(linear: path.linear, chain: c, direction: path.direction, h: h)
+      // A state with drug everywhere: chain amounts, central around 30 mg/L, peripheral.
+      var y1 = (0..<n).map { Double($0 + 1) * 37.5 }
+      var y2 = y1
+      var scratch = [Double](repeating: 0, count: 4 * n)
+      for _ in 0..<5 {
+        y1.withUnsafeMutableBufferPointer { u in
+          scratch.withUnsafeMutableBufferPointer { dense.advance(u.baseAddress!, scratch: $0.baseAddress!, nonlinearity: N) }
+        }
+        y2.withUnsafeMutableBufferPointer { u in _ = structured.advance(u.baseAddress!, nu: N.value(u.baseAddress!), N) }
+      }
+      for i in 0..<n {
+        #expect(abs(y1[i] - y2[i]) <= 1e-13 * max(abs(y1[i]), 1e-300), "\(name) h=\(h) state \(i): \(y1[i]) vs \(y2[i])")
+      }
+    }
+  }
+
+  @Test("Padé degrees 3…13 agree with each other across their norm ranges")
+  func padeDegrees() {
+    // A fixed 3×3 matrix scaled through every degree's range (θ₃ = 0.015 … θ₁₃ = 5.4 and beyond):
+    // exp(sA) from the chosen degree vs exp(sA/2)² (computed one range lower).
+    let a: [Double] = [-0.9, 0.3, 0.0, 0.5, -1.2, 0.4, 0.1, 0.2, -0.7]
+    for scale in [0.004, 0.05, 0.3, 1.2, 3.0, 9.0, 40.0] {
+      let full = MatrixFunctions.exponential(a.map { $0 * scale }, n: 3)
+      let half = MatrixFunctions.exponential(a.map { $0 * scale / 2 }, n: 3)
+      var squared = [Double](repeating: 0, count: 9)
+      for i in 0..<3 { for k in 0..<3 { for j in 0..<3 { squared[i * 3 + j] += half[i * 3 + k] * half[k * 3 + j] } } }
+      for i in 0..<9 {
+        #expect(abs(full[i] - squared[i]) <= 1e-13 * max(1, abs(full[i])) + 1e-15, "scale \(scale) entry \(i): \(full[i]) vs \(squared[i])")
+      }
+    }
+  }
+}
