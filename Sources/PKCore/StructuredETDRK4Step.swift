@@ -30,8 +30,8 @@ final class StructuredETDRK4Step {
   let isFinite: Bool
   /// X (m×m, row-major), then C½, C½X½, C (2×m each), then D½, D (2×2 each), then p, q₁, q₂, q₃
   /// (disposition rows, 2 each).
-  private let storage: UnsafeMutablePointer<Double>
-  private let count: Int
+  let storage: UnsafeMutablePointer<Double>
+  let count: Int
 
   init(linear: [Double], chain m: Int, direction: [Double], h: Double) {
     let n = m + 2

@@ -101,29 +101,56 @@ public final class SubjectSimulator {
   /// method is `.auto` and the tolerance asked for is one it meets (rtol ≥ 1e-8; its error is
   /// ≲ 5e-7 relative, see `ExponentialPath`), otherwise by the adaptive integrator.
   public func sample(_ parameters: PKParameters, doses: [Dose], grid: OutputGrid, scale: Double = 1, output: UnsafeMutablePointer<Double>) throws {
-    if options.method == .auto && options.relativeTolerance >= Self.fastPathTolerance {
-      var path = ExponentialPath(parameters: parameters)
-      let system = CompartmentSystem(parameters: parameters)
-      let integrator = integrator(for: system.dimension)
-      integrator.resetMethodChoice()
-      var full = [Double](repeating: 0, count: system.dimension)
-      let drug = path.n
-      let done = try path.sample(
-        doses: Self.effectiveDoses(doses, parameters: parameters), grid: grid, factor: scale / parameters.Vc, output: output
-      ) { y, t0, t1, level in
+    try sample([parameters], doses: doses, grid: grid, scale: scale, outputs: [output])
+  }
+
+  /// The largest group `sample(_:doses:grid:scale:outputs:)` runs side by side.
+  public static let groupSize = ExponentialLanes.width
+
+  /// `sample` for a group of patients given the same doses (up to `groupSize` side by side on the
+  /// fast path, `ExponentialLanes`; more are taken in groups). Each patient's values are the same
+  /// as when sampled alone.
+  public func sample(_ group: [PKParameters], doses: [Dose], grid: OutputGrid, scale: Double = 1, outputs: [UnsafeMutablePointer<Double>]) throws {
+    precondition(group.count == outputs.count)
+    if group.count > Self.groupSize {
+      var first = 0
+      while first < group.count {
+        let slice = first..<Swift.min(group.count, first + Self.groupSize)
+        try sample(Array(group[slice]), doses: doses, grid: grid, scale: scale, outputs: Array(outputs[slice]))
+        first = slice.upperBound
+      }
+      return
+    }
+    var adaptively = Array(group.indices)
+    let sameChain = group.allSatisfy { $0.ntr == group[0].ntr && $0.tlag == group[0].tlag }
+    if options.method == .auto && options.relativeTolerance >= Self.fastPathTolerance && !group.isEmpty && sameChain {
+      let systems = group.map { CompartmentSystem(parameters: $0) }
+      let integrator = integrator(for: systems[0].dimension)
+      var full = [Double](repeating: 0, count: systems[0].dimension)
+      // `.auto`'s switch to RODAS4 is sticky per patient, never shared between lanes.
+      var stiff = [Bool](repeating: false, count: group.count)
+      var lanes = ExponentialLanes(parameters: group)
+      let drug = lanes.paths[0].n
+      let ok = try lanes.sample(
+        doses: Self.effectiveDoses(doses, parameters: group[0]), grid: grid, factors: group.map { scale / $0.Vc }, outputs: outputs
+      ) { l, y, t0, t1, level in
         // Only the drug amounts matter here; the tracking states restart from 0.
         for i in 0..<full.count { full[i] = i < drug ? y[i] : 0 }
-        var watch = ConcentrationWatch(central: system.layout.central, level: level * parameters.Vc)
+        var watch = ConcentrationWatch(central: systems[l].layout.central, level: level * group[l].Vc)
+        integrator.stiffnessDetected = stiff[l]
         let reached = try full.withUnsafeMutableBufferPointer {
-          try integrator.advance(system, state: $0.baseAddress!, from: t0, to: t1, observer: &watch)
+          try integrator.advance(systems[l], state: $0.baseAddress!, from: t0, to: t1, observer: &watch)
         }
+        stiff[l] = integrator.stiffnessDetected
         for i in 0..<drug { y[i] = full[i] }
         return reached
       }
-      if done { return }
+      adaptively = group.indices.filter { !ok[$0] }
     }
-    var none = NoSimulationObserver()
-    _ = try simulate(parameters, doses: doses, grid: grid, scale: scale, output: output, observer: &none)
+    for i in adaptively {
+      var none = NoSimulationObserver()
+      _ = try simulate(group[i], doses: doses, grid: grid, scale: scale, output: outputs[i], observer: &none)
+    }
   }
 }
 

@@ -30,7 +30,7 @@ public final class ODEIntegrator {
   public static let autoExplicitBudget = 20_000
 
   /// Whether `.auto` has met a stiff segment (and now uses RODAS4).
-  public private(set) var stiffnessDetected = false
+  public var stiffnessDetected = false
 
   /// Lets `.auto` start again with the explicit method (call before each new subject).
   public func resetMethodChoice() { stiffnessDetected = false }

@@ -50,4 +50,27 @@ struct StructuredStepTests {
       }
     }
   }
+
+  @Test("patients sampled side by side get the same bytes as alone", arguments: ["kovalenko2020", "kovalenko2016", "zhang2021"])
+  func lanesMatchSingles(model name: String) throws {
+    let model = Fixtures.model(name)
+    let sampler = PatientSampler(model: model, weights: try BodyWeights.parse("normal:70,20,10,150"), seed: 5)
+    // Seven patients (a full group of four and a partial one of three); the last one's absorption
+    // is 100× slower, so its careful substeps fall at other times than its neighbours'.
+    var group = (0..<7).map { sampler.patient($0).parameters }
+    group[6].ka /= 100
+    let grid = try OutputGrid(step: 0.5, horizon: 120)
+    let doses = try RegimenText.parse("600mg then 300mg q2w").doses(horizon: 120)
+    let simulator = SubjectSimulator()
+    var together = [[Double]](repeating: [Double](repeating: 0, count: grid.count), count: group.count)
+    let pointers = (0..<group.count).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: grid.count) }
+    defer { pointers.forEach { $0.deallocate() } }
+    try simulator.sample(group, doses: doses, grid: grid, outputs: pointers)
+    for i in group.indices { together[i] = Array(UnsafeBufferPointer(start: pointers[i], count: grid.count)) }
+    for (i, p) in group.enumerated() {
+      let alone = try simulator.concentrations(p, doses: doses, grid: grid)
+      #expect(alone.map(\.bitPattern) == together[i].map(\.bitPattern), "\(name) patient \(i)")
+      #expect(alone[grid.count - 1] > 1, "\(name) patient \(i) has drug")
+    }
+  }
 }

@@ -95,11 +95,23 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
       let simulator = self.simulators[w]
       var c = w
       while c < chunks {
-        for i in (c * Self.chunk)..<Swift.min(count, (c + 1) * Self.chunk) {
-          do {
-            slots[i] = try self.simulatePatient(first + i, simulator: simulator, into: base + i * self.columns)
-          } catch {
-            failure.record(error, patient: first + i)
+        let range = (c * Self.chunk)..<Swift.min(count, (c + 1) * Self.chunk)
+        if self.request.variesDosing {
+          for i in range { self.simulateOne(i, first: first, simulator: simulator, base: base, slots: slots, failure: failure) }
+        } else {
+          // Patients given the same doses run side by side (`SubjectSimulator.groupSize` lanes);
+          // each patient's values do not depend on its group, so neither does the output.
+          var g = range.lowerBound
+          while g < range.upperBound {
+            let group = g..<Swift.min(range.upperBound, g + SubjectSimulator.groupSize)
+            do {
+              try self.simulateGroup(first + group.lowerBound, count: group.count, simulator: simulator, slots: slots + group.lowerBound,
+                into: base + group.lowerBound * self.columns)
+            } catch {
+              // Find which patient failed, alone.
+              for i in group { self.simulateOne(i, first: first, simulator: simulator, base: base, slots: slots, failure: failure) }
+            }
+            g = group.upperBound
           }
         }
         c += t
@@ -107,6 +119,36 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     }
     if let (error, _) = failure.first { throw error }
     return (0..<count).map { patients[$0]! }
+  }
+
+  /// Patient `first + i` alone into row i of the batch, recording a failure.
+  private func simulateOne(
+    _ i: Int, first: Int, simulator: SubjectSimulator, base: UnsafeMutablePointer<Double>,
+    slots: UnsafeMutablePointer<VirtualPatient?>, failure: FailureBox
+  ) {
+    do {
+      slots[i] = try simulatePatient(first + i, simulator: simulator, into: base + i * columns)
+    } catch {
+      failure.record(error, patient: first + i)
+    }
+  }
+
+  /// Patients `index ..< index + count`, all given the regimens' scheduled doses, side by side;
+  /// writes `columns` values per patient (consecutive rows) and each patient into `slots`.
+  func simulateGroup(
+    _ index: Int, count: Int, simulator: SubjectSimulator, slots: UnsafeMutablePointer<VirtualPatient?>,
+    into out: UnsafeMutablePointer<Double>
+  ) throws {
+    let patients = (0..<count).map { sampler.patient(index + $0) }
+    let g = request.grid.count
+    for (r, schedule) in request.regimens.enumerated() {
+      let rows = (0..<count).map { out + $0 * columns + r * g }
+      try simulator.sample(patients.map(\.parameters), doses: schedule, grid: request.grid, scale: request.model.outputScale, outputs: rows)
+      if request.observed {
+        for i in 0..<count { applyResidualError(rows[i], count: g, streams: PatientStreams(seed: request.seed, patient: index + i)) }
+      }
+    }
+    for i in 0..<count { slots[i] = patients[i] }
   }
 
   /// One patient: parameters, then every regimen on them; writes `columns` values.

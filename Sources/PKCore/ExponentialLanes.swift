@@ -1,0 +1,170 @@
+import PKNumerics
+
+/// The exponential fast path (`ExponentialPath`) for up to four patients at once, one per SIMD
+/// lane. Patients given the same doses on the same grid take the same steps, so their fast steps
+/// run side by side: each ETDRK4 step is a chain of four dependent divisions (the stages'
+/// saturable terms), and one patient alone leaves the processor waiting on them; four lanes fill
+/// that wait. A lane whose substep needs care (C below `safeAbove`, or a failed check) is handled
+/// alone by `ExponentialPath.carefulSubstep` from its state before the step, while the others go
+/// on. Lanes never mix: each lane's arithmetic is the same whatever its neighbours, so a patient's
+/// curve does not depend on which patients share its group (a single subject runs as a group of
+/// one) — cohort output is the same for every thread count and batch size.
+struct ExponentialLanes {
+  typealias Lanes = SIMD4<Double>
+  static let width = 4
+
+  var paths: [ExponentialPath]
+  /// How many lanes hold a patient (the rest repeat lane 0 and are ignored).
+  let active: Int
+  private var coefficients: [UInt64: [Lanes]] = [:]
+
+  init(parameters: [PKParameters]) {
+    precondition(!parameters.isEmpty && parameters.count <= Self.width)
+    precondition(parameters.allSatisfy { $0.ntr == parameters[0].ntr })
+    active = parameters.count
+    paths = (0..<Self.width).map { ExponentialPath(parameters: parameters[$0 < parameters.count ? $0 : 0]) }
+  }
+
+  /// Each lane's step coefficients for length h, interleaved (coefficient i of lane l at [i][l]);
+  /// nil for a lane whose matrix functions are not finite is reported through `finite`.
+  private mutating func steps(for h: Double) -> (coefficients: [Lanes], finite: SIMDMask<SIMD4<Int64>>) {
+    var finite = SIMDMask<SIMD4<Int64>>(repeating: true)
+    var lanes: [StructuredETDRK4Step] = []
+    for l in 0..<Self.width {
+      // Unused lanes repeat lane 0 (no matrix functions of their own).
+      let s = l < active ? paths[l].step(for: h) : lanes[0]
+      finite[l] = s.isFinite
+      lanes.append(s)
+    }
+    if let cached = coefficients[h.bitPattern] { return (cached, finite) }
+    if coefficients.count >= 16 { coefficients.removeAll(keepingCapacity: true) }
+    let count = lanes[0].count
+    var out = [Lanes](repeating: .zero, count: count)
+    for i in 0..<count { for l in 0..<Self.width { out[i][l] = lanes[l].storage[i] } }
+    coefficients[h.bitPattern] = out
+    return (out, finite)
+  }
+
+  /// Samples each active lane's `factor·A_c` on the grid into its output (pre-dose values at dose
+  /// times). `adaptive(lane, y, t0, t1, c)` is `ExponentialPath.sample`'s adaptive integrator for
+  /// that lane's patient.
+  /// - Returns: per lane, false when that patient must be integrated adaptively from the start.
+  mutating func sample(
+    doses: [Dose], grid: OutputGrid, factors: [Double], outputs: [UnsafeMutablePointer<Double>],
+    adaptive: (Int, UnsafeMutablePointer<Double>, Double, Double, Double) throws -> Double
+  ) throws -> [Bool] {
+    let n = paths[0].n, c = paths[0].central, m = c
+    var ok = (0..<Self.width).map { $0 < active }
+    var vmax = Lanes.zero, km = Lanes.zero, invVc = Lanes.zero, bio = Lanes.zero, factor = Lanes.zero
+    for l in 0..<Self.width {
+      vmax[l] = paths[l].N.vmax; km[l] = paths[l].N.km; invVc[l] = paths[l].N.invVc
+      bio[l] = paths[l].parameters.F
+      factor[l] = factors[l < active ? l : 0]
+    }
+    /// The saturable rate for central amounts `a` (the scalar `MichaelisMenten.value`, per lane).
+    @inline(__always) func rate(_ a: Lanes) -> Lanes {
+      let conc = pointwiseMax(a * invVc, .zero)
+      return vmax * conc / (km + conc)
+    }
+    var y = [Lanes](repeating: .zero, count: n)
+    var saved = [Lanes](repeating: .zero, count: n)
+    var lane = [Double](repeating: 0, count: 2 * n)
+    var t = 0.0, k = 0, d = 0
+    var nu = Lanes.zero
+    var currentH = -1.0
+    var current: [Lanes] = []
+    var finite = SIMDMask<SIMD4<Int64>>(repeating: true)
+    let last = grid.lastTime
+    while true {
+      while k < grid.count && grid.time(k) <= t {
+        let v = factor * y[c]
+        for l in 0..<active { outputs[l][k] = v[l] }
+        k += 1
+      }
+      while d < doses.count && doses[d].time <= t {
+        switch doses[d].route {
+        case .sc: y[0] += bio * doses[d].amount
+        case .iv: y[c] += Lanes(repeating: doses[d].amount)
+        }
+        d += 1
+        nu = rate(y[c])
+      }
+      guard k < grid.count else { return ok }
+      var next = grid.time(k)
+      if d < doses.count && doses[d].time < next { next = doses[d].time }
+      next = Swift.min(next, last)
+      let span = next - t
+      let pieces: Int, h: Double
+      if span == currentH {
+        (pieces, h) = (1, span)
+      } else {
+        let count = Swift.max(1, (span / ExponentialPath.maximumStep).rounded(.up))
+        (pieces, h) = (Int(count), span / count)
+        if h != currentH { (current, finite) = steps(for: h); currentH = h }
+      }
+      for l in 0..<active where ok[l] && !finite[l] { ok[l] = false }
+      for i in 0..<pieces {
+        let t0 = t + Double(i) * h
+        let t1 = i + 1 == pieces ? next : t0 + h
+        for j in 0..<n { saved[j] = y[j] }
+        let before = nu
+        nu = current.withUnsafeBufferPointer { Self.advance(&y, m: m, nu: before, coefficients: $0.baseAddress!, rate: rate) }
+        for l in 0..<active where ok[l] {
+          if !paths[l].needsCare(central: saved[c][l]) && y[c][l].isFinite
+            && !paths[l].fails(before: before[l], after: nu[l], h: h, central: saved[c][l])
+          {
+            continue
+          }
+          let good = try lane.withUnsafeMutableBufferPointer { buffer in
+            let v = buffer.baseAddress!
+            for j in 0..<n { v[j] = saved[j][l] }
+            let good = try paths[l].carefulSubstep(v, saved: v + n, from: t0, to: t1) { try adaptive(l, $0, $1, $2, $3) }
+            for j in 0..<n { y[j][l] = v[j] }
+            nu[l] = paths[l].N.value(v)
+            return good
+          }
+          if !good { ok[l] = false }
+        }
+      }
+      t = next
+    }
+  }
+
+  /// `StructuredETDRK4Step.advance` on four lanes: the same operations in the same order, lane by lane.
+  @inline(__always)
+  static func advance(_ y: inout [Lanes], m: Int, nu: Lanes, coefficients: UnsafePointer<Lanes>, rate: (Lanes) -> Lanes) -> Lanes {
+    let X = coefficients, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + 2 * m
+    let DH = CF + 2 * m, DF = DH + 4, V = DF + 4
+    return y.withUnsafeMutableBufferPointer { buffer in
+      let y = buffer.baseAddress!
+      var h1c = Lanes.zero, h1p = Lanes.zero, h2c = Lanes.zero, h3c = Lanes.zero, h3p = Lanes.zero
+      for j in 0..<m {
+        let x = y[j]
+        h1c += CH[j] * x; h1p += CH[m + j] * x
+        h2c += CXH[j] * x
+        h3c += CF[j] * x; h3p += CF[m + j] * x
+      }
+      var i = m - 1
+      while i >= 0 {
+        var s = Lanes.zero
+        for j in 0...i { s += X[i * m + j] * y[j] }
+        y[i] = s
+        i -= 1
+      }
+      let dc = y[m], dp = y[m + 1]
+      let pc = V[0], pp = V[1]
+      let ec = DH[0] * dc + DH[1] * dp + h1c
+      let ep = DH[2] * dc + DH[3] * dp + h1p
+      let ac = ec + pc * nu, ap = ep + pp * nu
+      let na = rate(ac)
+      let nc2 = rate(ec + pc * na)
+      let nc3 = rate(DH[0] * ac + DH[1] * ap + h2c + pc * (2 * nc2 - nu))
+      let middle = na + nc2
+      let newC = DF[0] * dc + DF[1] * dp + h3c + V[2] * nu + V[4] * middle + V[6] * nc3
+      let newP = DF[2] * dc + DF[3] * dp + h3p + V[3] * nu + V[5] * middle + V[7] * nc3
+      y[m] = newC
+      y[m + 1] = newP
+      return rate(newC)
+    }
+  }
+}
