@@ -35,8 +35,7 @@ final class StructuredETDRK4Step {
 
   init(linear: [Double], chain m: Int, direction: [Double], h: Double) {
     let n = m + 2
-    let dense = ETDRK4Step(linear: linear, n: n, direction: direction, h: h)
-    let all = dense.coefficients
+    let all = Self.coefficients(linear: linear, chain: m, direction: direction, h: h)
     let E = 0, EH = n * n, P = 2 * n * n, Q1 = P + n, Q2 = Q1 + n, Q3 = Q2 + n
     self.h = h
     self.m = m
@@ -68,12 +67,33 @@ final class StructuredETDRK4Step {
         CXH[r * m + j] = s
       }
     }
-    var finite = dense.isFinite
+    var finite = true
     for i in 0..<count where !storage[i].isFinite { finite = false }
     isFinite = finite
   }
 
   deinit { storage.deallocate() }
+
+  /// `ETDRK4Step.coefficients` (E, E½, then p, q₁, q₂, q₃), computed block by block: E and E½
+  /// from one exponential of the n×n matrix (no augmentation), and the φ-columns from the
+  /// disposition block alone (`φ_k(hA)b` lies in it, see above) — a 5×5 augmented exponential
+  /// instead of an (n+3)×(n+3) one, and of small norm (no transit rates in it).
+  static func coefficients(linear a: [Double], chain m: Int, direction b: [Double], h: Double) -> [Double] {
+    let n = m + 2
+    let (half, full) = MatrixFunctions.exponentialHalfAndFull(a, n: n, h: h)
+    var block = [Double](repeating: 0, count: 4)
+    for r in 0..<2 { for s in 0..<2 { block[r * 2 + s] = a[(m + r) * n + m + s] } }
+    let phis = MatrixFunctions.phiColumnsHalfAndFull(block, n: 2, b: [b[m], b[m + 1]], h: h, order: 3)
+    let (f1, f2, f3) = (phis.full.phi[0], phis.full.phi[1], phis.full.phi[2])  // h φ1 b, h² φ2 b, h³ φ3 b
+    var vectors = [Double](repeating: 0, count: 4 * n)
+    for r in 0..<2 {
+      vectors[m + r] = phis.half.phi[0][r]
+      vectors[n + m + r] = f1[r] - 3 * f2[r] / h + 4 * f3[r] / (h * h)
+      vectors[2 * n + m + r] = 2 * f2[r] / h - 4 * f3[r] / (h * h)
+      vectors[3 * n + m + r] = -f2[r] / h + 4 * f3[r] / (h * h)
+    }
+    return full + half + vectors
+  }
 
   /// Advances `y` (chain, then A_c, A_p) by one step, given `nu = N(y)`; returns `N` of the new state.
   @inline(__always)

@@ -114,6 +114,12 @@ public enum MatrixFunctions {
     return (split(half, n: n, order: p), split(full, n: n, order: p))
   }
 
+  /// `e^{hA/2}` and `e^{hA} = (e^{hA/2})²` from one Padé evaluation.
+  public static func exponentialHalfAndFull(_ a: [Double], n: Int, h: Double) -> (half: [Double], full: [Double]) {
+    let half = exponential(a.map { $0 * (h / 2) }, n: n)
+    return (half, multiply(half, half, n))
+  }
+
   static func augmented(_ a: [Double], n: Int, b: [Double], h: Double, order p: Int) -> [Double] {
     let m = n + p
     var w = [Double](repeating: 0, count: m * m)
