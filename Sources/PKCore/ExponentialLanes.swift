@@ -63,7 +63,9 @@ struct ExponentialLanes {
     }
     /// The saturable rate for central amounts `a` (the scalar `MichaelisMenten.value`, per lane).
     @inline(__always) func rate(_ a: Lanes) -> Lanes {
-      let conc = pointwiseMax(a * invVc, .zero)
+      let x = a * invVc
+      // max(x, 0) lane by lane (the generic `pointwiseMax` is not inlined here).
+      let conc = Lanes(Swift.max(x[0], 0), Swift.max(x[1], 0), Swift.max(x[2], 0), Swift.max(x[3], 0))
       return vmax * conc / (km + conc)
     }
     var y = [Lanes](repeating: .zero, count: n)
