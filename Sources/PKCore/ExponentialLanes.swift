@@ -68,8 +68,14 @@ struct ExponentialLanes {
       let conc = Lanes(Swift.max(x[0], 0), Swift.max(x[1], 0), Swift.max(x[2], 0), Swift.max(x[3], 0))
       return vmax * conc / (km + conc)
     }
-    var y = [Lanes](repeating: .zero, count: n)
-    var saved = [Lanes](repeating: .zero, count: n)
+    // The lanes' amounts and their copy from before the current step (n each), and the current
+    // step's coefficients, as raw buffers: the step loop does no array bookkeeping.
+    let y = UnsafeMutablePointer<Lanes>.allocate(capacity: 2 * n)
+    y.initialize(repeating: .zero, count: 2 * n)
+    let saved = y + n
+    defer { y.deallocate() }
+    var coefficientBuffer: UnsafeMutablePointer<Lanes>? = nil
+    defer { coefficientBuffer?.deallocate() }
     var lane = [Double](repeating: 0, count: 2 * n)
     var t = 0.0, k = 0, d = 0
     var nu = Lanes.zero
@@ -102,7 +108,13 @@ struct ExponentialLanes {
       } else {
         let count = Swift.max(1, (span / ExponentialPath.maximumStep).rounded(.up))
         (pieces, h) = (Int(count), span / count)
-        if h != currentH { (current, finite) = steps(for: h); currentH = h }
+        if h != currentH {
+          (current, finite) = steps(for: h)
+          currentH = h
+          coefficientBuffer?.deallocate()
+          coefficientBuffer = .allocate(capacity: current.count)
+          coefficientBuffer!.initialize(from: current, count: current.count)
+        }
       }
       for l in 0..<active where ok[l] && !finite[l] { ok[l] = false }
       for i in 0..<pieces {
@@ -110,7 +122,7 @@ struct ExponentialLanes {
         let t1 = i + 1 == pieces ? next : t0 + h
         for j in 0..<n { saved[j] = y[j] }
         let before = nu
-        nu = current.withUnsafeBufferPointer { Self.advance(&y, m: m, nu: before, coefficients: $0.baseAddress!, rate: rate) }
+        nu = Self.advance(y, m: m, nu: before, coefficients: coefficientBuffer!, rate: rate)
         for l in 0..<active where ok[l] {
           if !paths[l].needsCare(central: saved[c][l]) && y[c][l].isFinite
             && !paths[l].fails(before: before[l], after: nu[l], h: h, central: saved[c][l])
@@ -134,11 +146,10 @@ struct ExponentialLanes {
 
   /// `StructuredETDRK4Step.advance` on four lanes: the same operations in the same order, lane by lane.
   @inline(__always)
-  static func advance(_ y: inout [Lanes], m: Int, nu: Lanes, coefficients: UnsafePointer<Lanes>, rate: (Lanes) -> Lanes) -> Lanes {
+  static func advance(_ y: UnsafeMutablePointer<Lanes>, m: Int, nu: Lanes, coefficients: UnsafePointer<Lanes>, rate: (Lanes) -> Lanes) -> Lanes {
     let X = coefficients, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + 2 * m
     let DH = CF + 2 * m, DF = DH + 4, V = DF + 4
-    return y.withUnsafeMutableBufferPointer { buffer in
-      let y = buffer.baseAddress!
+    do {
       var h1c = Lanes.zero, h1p = Lanes.zero, h2c = Lanes.zero, h3c = Lanes.zero, h3p = Lanes.zero
       for j in 0..<m {
         let x = y[j]
