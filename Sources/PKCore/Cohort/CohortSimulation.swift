@@ -46,7 +46,7 @@ public struct CohortRequest: Sendable {
 /// Parallelism: `DispatchQueue.concurrentPerform` over `threads` workers; worker `w` takes chunks
 /// `w, w + T, w + 2T, …` of the batch and writes each patient's row into its own slot, so the
 /// output does not depend on scheduling or on the thread count.
-public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  // immutable after init; per-worker simulators are used by one worker at a time
+public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  // immutable after init except the `simulatedRows` counter (driver thread only); per-worker simulators are used by one worker at a time
   public let request: CohortRequest
   public let sampler: PatientSampler
   public var rows: Int { request.patients.count }
@@ -196,6 +196,10 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     }
   }
 
+  /// Patient simulations run so far by `forEachBatch` and `forEachSampledRow` (each row once per
+  /// pass or sample): what a summary cost. Updated on the calling thread.
+  public private(set) var simulatedRows = 0
+
   public func forEachBatch(pass: Int, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
     let buffer = UnsafeMutablePointer<Double>.allocate(capacity: batchSize * columns)
     defer { buffer.deallocate() }
@@ -203,11 +207,72 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     while first < request.patients.upperBound {
       let count = Swift.min(batchSize, request.patients.upperBound - first)
       let patients = try simulateBatch(first: first, count: count, into: buffer)
+      simulatedRows += count
       let view = UnsafeBufferPointer(start: buffer, count: count * columns)
       if pass == 1, let onFirstPass { try onFirstPass(first, count, view, patients) }
       try body(first - request.patients.lowerBound, count, view)
       first += count
     }
+  }
+}
+
+extension CohortSimulation {
+  /// Simulates only the given rows (the summary's pilot sample), in parallel batches; never calls
+  /// `onFirstPass`. Runs of consecutive rows share lanes as in `simulateBatch`.
+  public func forEachSampledRow(_ rows: [Int], _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
+    let buffer = UnsafeMutablePointer<Double>.allocate(capacity: batchSize * columns)
+    defer { buffer.deallocate() }
+    var start = 0
+    while start < rows.count {
+      let count = Swift.min(batchSize, rows.count - start)
+      try simulateRows(rows[start..<(start + count)].map { request.patients.lowerBound + $0 }, into: buffer)
+      simulatedRows += count
+      try body(start, count, UnsafeBufferPointer(start: buffer, count: count * columns))
+      start += count
+    }
+  }
+
+  /// Simulates the patients `indices` (ascending) into consecutive rows of `out`, in chunks per
+  /// worker as `simulateBatch` does.
+  func simulateRows(_ indices: [Int], into out: UnsafeMutablePointer<Double>) throws {
+    let count = indices.count
+    let chunks = (count + Self.chunk - 1) / Self.chunk
+    let patients = UnsafeMutablePointer<VirtualPatient?>.allocate(capacity: count)
+    patients.initialize(repeating: nil, count: count)
+    defer { patients.deinitialize(count: count); patients.deallocate() }
+    let failure = FailureBox()
+    nonisolated(unsafe) let base = out
+    nonisolated(unsafe) let slots = patients
+    let t = request.threads
+    workers { w in
+      let simulator = self.simulators[w]
+      var c = w
+      while c < chunks {
+        let end = Swift.min(count, (c + 1) * Self.chunk)
+        var i = c * Self.chunk
+        while i < end {
+          // A group: consecutive patients, at most `groupSize`.
+          var j = i + 1
+          while j < end && j - i < SubjectSimulator.groupSize && indices[j] == indices[j - 1] + 1 { j += 1 }
+          var grouped = false
+          if !self.request.variesDosing && j - i > 1 {
+            grouped = (try? self.simulateGroup(indices[i], count: j - i, simulator: simulator, slots: slots + i, into: base + i * self.columns)) != nil
+          }
+          if !grouped {
+            for k in i..<j {
+              do {
+                _ = try self.simulatePatient(indices[k], simulator: simulator, into: base + k * self.columns)
+              } catch {
+                failure.record(error, patient: indices[k])
+              }
+            }
+          }
+          i = j
+        }
+        c += t
+      }
+    }
+    if let (error, _) = failure.first { throw error }
   }
 }
 
@@ -237,6 +302,13 @@ public final class CohortMatrix: CohortValueSource, @unchecked Sendable {  // im
 
   public func forEachBatch(pass: Int, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
     try values.withUnsafeBufferPointer { try body(0, rows, $0) }
+  }
+
+  public func forEachSampledRow(_ rows: [Int], _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
+    var sample = [Double]()
+    sample.reserveCapacity(rows.count * columns)
+    for r in rows { sample.append(contentsOf: values[(r * columns)..<((r + 1) * columns)]) }
+    try sample.withUnsafeBufferPointer { try body(0, rows.count, $0) }
   }
 
   public func parallelColumns(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {

@@ -6,6 +6,7 @@
 public struct ExactSum: Sendable, Equatable {
   public private(set) var fixedPoint: Int128 = 0
   public init() {}
+  init(fixedPoint: Int128) { self.fixedPoint = fixedPoint }
 
   static let scale = 0x1p40
   static let limit = 0x1p86
@@ -30,6 +31,218 @@ public struct ExactSum: Sendable, Equatable {
   }
 
   public var value: Double { Double(fixedPoint) / Self.scale }
+}
+
+/// Exact first and second moments of a column: `ΣX` and `ΣX²` of the fixed-point integers
+/// `X = trunc(x·2^40)` (the same conversion as `ExactSum`), held as wide integers, so one pass gives
+/// both and the result is the same for any order, chunking, thread count or sharding. The sample
+/// variance of the X is then `(n·ΣX² − (ΣX)²) / (n(n − 1))`, computed exactly and rounded once to
+/// the nearest double (`variance(count:)`).
+public struct ExactMoments: Sendable, Equatable {
+  /// ΣX (|X| ≤ 2^126 each).
+  public private(set) var sum: Int128 = 0
+  /// ΣX², an unsigned 320-bit integer in little-endian 64-bit limbs (X² < 2^253; ≥ 2^67 values fit).
+  var s0: UInt64 = 0, s1: UInt64 = 0, s2: UInt64 = 0, s3: UInt64 = 0, s4: UInt64 = 0
+
+  public init() {}
+
+  /// Adds `x` (NaN is skipped; beyond ±2^86 it is clamped there, as in `ExactSum`).
+  @inline(__always)
+  public mutating func add(_ x: Double) {
+    let scaled = x * ExactSum.scale
+    if Swift.abs(scaled) < 0x1p63 {
+      let fixed = Int64(scaled)
+      sum &+= Int128(fixed)
+      let m = fixed.magnitude
+      let (hi, lo) = m.multipliedFullWidth(by: m)  // < 2^126: hi < 2^62
+      let (a, c0) = s0.addingReportingOverflow(lo)
+      s0 = a
+      let (b, c1) = s1.addingReportingOverflow(hi &+ (c0 ? 1 : 0))
+      s1 = b
+      if c1 { carry() }
+    } else if !x.isNaN {
+      addLarge(Int128(Swift.min(Swift.max(x, -ExactSum.limit), ExactSum.limit) * ExactSum.scale))
+    }
+  }
+
+  /// Adds every value (the same result as `add` one by one; the accumulators stay in registers).
+  public mutating func add(contentsOf values: UnsafeBufferPointer<Double>) {
+    var total: Int128 = 0
+    var a0: UInt64 = 0, a1: UInt64 = 0, a2: UInt64 = 0  // a2 counts carries: < values.count
+    var rest = ExactMoments()
+    for x in values {
+      let scaled = x * ExactSum.scale
+      if Swift.abs(scaled) < 0x1p63 {
+        let fixed = Int64(scaled)
+        total &+= Int128(fixed)
+        let m = fixed.magnitude
+        let (hi, lo) = m.multipliedFullWidth(by: m)
+        let (v0, c0) = a0.addingReportingOverflow(lo)
+        a0 = v0
+        let (v1, c1) = a1.addingReportingOverflow(hi &+ (c0 ? 1 : 0))
+        a1 = v1
+        a2 &+= c1 ? 1 : 0
+      } else {
+        rest.add(x)
+      }
+    }
+    sum &+= total &+ rest.sum
+    addLimbs([a0, a1, a2, 0, 0])
+    addLimbs(rest.limbs)
+  }
+
+  @inline(never)
+  mutating func addLarge(_ fixed: Int128) {
+    sum &+= fixed
+    let m = fixed.magnitude
+    let (hi, lo) = m.multipliedFullWidth(by: m)
+    addLimbs([UInt64(truncatingIfNeeded: lo), UInt64(truncatingIfNeeded: lo >> 64), UInt64(truncatingIfNeeded: hi), UInt64(truncatingIfNeeded: hi >> 64), 0])
+  }
+
+  /// Adds 2^128 (the carry out of the low two limbs).
+  @inline(never)
+  mutating func carry() {
+    s2 &+= 1
+    if s2 == 0 {
+      s3 &+= 1
+      if s3 == 0 { s4 &+= 1 }
+    }
+  }
+
+  var limbs: [UInt64] {
+    get { [s0, s1, s2, s3, s4] }
+    set { s0 = newValue[0]; s1 = newValue[1]; s2 = newValue[2]; s3 = newValue[3]; s4 = newValue[4] }
+  }
+
+  mutating func addLimbs(_ other: [UInt64]) {
+    var l = limbs
+    var c: UInt64 = 0
+    for k in 0..<5 {
+      let (a, o1) = l[k].addingReportingOverflow(other[k])
+      let (b, o2) = a.addingReportingOverflow(c)
+      l[k] = b
+      c = (o1 ? 1 : 0) + (o2 ? 1 : 0)
+    }
+    limbs = l
+  }
+
+  public static func + (a: ExactMoments, b: ExactMoments) -> ExactMoments {
+    var s = a
+    s.sum &+= b.sum
+    s.addLimbs(b.limbs)
+    return s
+  }
+
+  /// Σx, as `ExactSum` would give it.
+  public var exactSum: ExactSum { ExactSum(fixedPoint: sum) }
+
+  /// The mean `Double(ΣX)·2^-40 / n` (the same bytes as `ExactSum.value / n`).
+  public func mean(count n: Int) -> Double { exactSum.value / Double(n) }
+
+  /// The sample variance (n − 1) of the fixed-point values, exactly `(n·ΣX² − (ΣX)²) / (n(n−1))·2^-80`
+  /// rounded once to the nearest double (ties to even); 0 when n ≤ 1.
+  public func variance(count n: Int) -> Double {
+    guard n > 1 else { return 0 }
+    var numerator = WideUInt(limbs).multiplied(by: UInt64(n))
+    let s = sum.magnitude
+    let (hi, lo) = s.multipliedFullWidth(by: s)
+    let square = WideUInt([UInt64(truncatingIfNeeded: lo), UInt64(truncatingIfNeeded: lo >> 64), UInt64(truncatingIfNeeded: hi), UInt64(truncatingIfNeeded: hi >> 64)])
+    numerator.subtract(square)  // ≥ 0: n·ΣX² ≥ (ΣX)² (Cauchy–Schwarz)
+    let bits = numerator.bitWidth
+    if bits == 0 { return 0 }
+    // Scale so that the quotient has ≥ 66 significant bits, then round its top 64 bits (with a
+    // sticky bit for everything below and the remainders) to a double: exact round-to-nearest.
+    let nBits = UInt64(n).bitLength
+    let shift = Swift.max(0, 2 * nBits + 66 - bits)
+    numerator.shiftLeft(shift)
+    let r1 = numerator.divide(by: UInt64(n))
+    let r2 = numerator.divide(by: UInt64(n - 1))
+    let length = numerator.bitWidth
+    var top = numerator.bits(from: length - 64)
+    if r1 != 0 || r2 != 0 || numerator.hasBits(below: length - 64) { top |= 1 }
+    return Double(sign: .plus, exponent: length - 64 - shift - 80, significand: Double(top))
+  }
+
+  /// The sample SD (n − 1): the square root of `variance(count:)`.
+  public func sd(count n: Int) -> Double { variance(count: n).squareRoot() }
+}
+
+extension UInt64 {
+  var bitLength: Int { UInt64.bitWidth - leadingZeroBitCount }
+}
+
+/// A little-endian unsigned integer of any width: just what `ExactMoments.variance` needs.
+struct WideUInt {
+  var limbs: [UInt64]
+  init(_ limbs: [UInt64]) { self.limbs = limbs }
+
+  var bitWidth: Int {
+    for k in stride(from: limbs.count - 1, through: 0, by: -1) where limbs[k] != 0 { return 64 * k + limbs[k].bitLength }
+    return 0
+  }
+
+  func multiplied(by m: UInt64) -> WideUInt {
+    var out = [UInt64](repeating: 0, count: limbs.count + 1)
+    var carry: UInt64 = 0
+    for k in limbs.indices {
+      let (hi, lo) = limbs[k].multipliedFullWidth(by: m)
+      let (v, o) = lo.addingReportingOverflow(carry)
+      out[k] = v
+      carry = hi &+ (o ? 1 : 0)  // hi ≤ 2^64 − 2: no overflow
+    }
+    out[limbs.count] = carry
+    return WideUInt(out)
+  }
+
+  /// self −= other (requires self ≥ other).
+  mutating func subtract(_ other: WideUInt) {
+    var borrow: UInt64 = 0
+    for k in limbs.indices {
+      let o = k < other.limbs.count ? other.limbs[k] : 0
+      let (a, b1) = limbs[k].subtractingReportingOverflow(o)
+      let (c, b2) = a.subtractingReportingOverflow(borrow)
+      limbs[k] = c
+      borrow = (b1 ? 1 : 0) + (b2 ? 1 : 0)
+    }
+    precondition(borrow == 0, "negative variance numerator")
+  }
+
+  mutating func shiftLeft(_ s: Int) {
+    guard s > 0 else { return }
+    let words = s / 64, bits = s % 64
+    var out = [UInt64](repeating: 0, count: limbs.count + words + 1)
+    for k in limbs.indices {
+      out[k + words] |= limbs[k] << UInt64(bits)
+      if bits > 0 { out[k + words + 1] |= limbs[k] >> UInt64(64 - bits) }
+    }
+    limbs = out
+  }
+
+  /// self = ⌊self / d⌋; returns the remainder.
+  mutating func divide(by d: UInt64) -> UInt64 {
+    var r: UInt64 = 0
+    for k in stride(from: limbs.count - 1, through: 0, by: -1) {
+      let (q, rem) = d.dividingFullWidth((r, limbs[k]))
+      limbs[k] = q
+      r = rem
+    }
+    return r
+  }
+
+  /// The 64 bits starting at bit `i` (i ≥ 0).
+  func bits(from i: Int) -> UInt64 {
+    let w = i / 64, b = i % 64
+    let low = w < limbs.count ? limbs[w] >> UInt64(b) : 0
+    let high = b > 0 && w + 1 < limbs.count ? limbs[w + 1] << UInt64(64 - b) : 0
+    return low | high
+  }
+
+  /// Whether any bit below bit `i` is set.
+  func hasBits(below i: Int) -> Bool {
+    let w = i / 64, b = i % 64
+    for k in 0..<Swift.min(w, limbs.count) where limbs[k] != 0 { return true }
+    return b > 0 && w < limbs.count && limbs[w] & ((1 << UInt64(b)) - 1) != 0
+  }
 }
 
 /// Summary statistics of one column of values (one time point over a cohort).
@@ -57,22 +270,13 @@ public struct ColumnSummary: Sendable, Equatable {
     return low + f * (orderStatistic(j + 1) - low)
   }
 
-  /// Mean from an exact sum, SD from the exact sum of squared deviations.
-  public static func moments(sum: ExactSum, squaredDeviations: ExactSum, count n: Int) -> (Double, Double) {
-    let mean = sum.value / Double(n)
-    let sd = n > 1 ? (squaredDeviations.value / Double(n - 1)).squareRoot() : 0
-    return (mean, sd)
-  }
-
-  /// The summary of values held in memory (sorted in place).
+  /// The summary of values held in memory (sorted in place). The reference definition: mean and
+  /// SD from `ExactMoments`, percentiles from the sorted values.
   public static func of(_ values: inout [Double]) -> ColumnSummary {
     let n = values.count
-    var sum = ExactSum()
-    for v in values { sum.add(v) }
-    let mean = sum.value / Double(n)
-    var squares = ExactSum()
-    for v in values { let d = v - mean; squares.add(d * d) }
-    let (m, sd) = moments(sum: sum, squaredDeviations: squares, count: n)
+    var moments = ExactMoments()
+    for v in values { moments.add(v) }
+    let m = moments.mean(count: n), sd = moments.sd(count: n)
     values.sort()
     let sorted = values
     return ColumnSummary(mean: m, sd: sd, percentiles: probabilities.map { p in type7(p, orderStatistic: { sorted[$0] }, count: n) })
@@ -80,51 +284,145 @@ public struct ColumnSummary: Sendable, Equatable {
 }
 
 extension ColumnSummary {
-  /// The same summary as `of(_:)` (exact sums, exact order statistics), by selection instead of a
-  /// full sort: each needed rank is found by quickselect (Hoare's FIND, CACM 4 (1961) 321–322) in
-  /// the part of the buffer the previous rank left to its right. O(n) instead of O(n log n).
-  /// `values` is reordered.
-  public static func bySelection(_ values: UnsafeMutableBufferPointer<Double>) -> ColumnSummary {
-    let n = values.count
-    var sum = ExactSum()
-    for v in values { sum.add(v) }
-    let mean = sum.value / Double(n)
-    var squares = ExactSum()
-    for v in values { let d = v - mean; squares.add(d * d) }
-    let (m, sd) = moments(sum: sum, squaredDeviations: squares, count: n)
-    var ranks = Set<Int>()
+  /// The distinct 0-based ranks whose order statistics the five percentiles need, ascending.
+  public static func neededRanks(count n: Int) -> [Int] {
+    var ranks: [Int] = []
     for p in probabilities {
       let (j, f) = rank(p, count: n)
-      ranks.insert(j)
-      if f > 0 && j + 1 < n { ranks.insert(j + 1) }
+      ranks.append(j)
+      if f > 0 && j + 1 < n { ranks.append(j + 1) }
     }
-    var found: [Int: Double] = [:]
-    var lower = 0
-    for r in ranks.sorted() {
-      found[r] = select(values, rank: r, from: lower)
-      lower = r  // everything left of r is ≤ it now
-    }
-    return ColumnSummary(mean: m, sd: sd, percentiles: probabilities.map { p in type7(p, orderStatistic: { found[$0]! }, count: n) })
+    return Array(Set(ranks)).sorted()
   }
 
-  /// The value of rank `k` (0-based) among `a[lo...]`, leaving a[..<k] ≤ a[k] ≤ a[(k+1)...].
-  static func select(_ a: UnsafeMutableBufferPointer<Double>, rank k: Int, from lo: Int) -> Double {
-    var left = lo, right = a.count - 1
-    while right > left {
-      // Median of three as the pivot.
-      let mid = left + (right - left) / 2
-      if a[mid] < a[left] { a.swapAt(mid, left) }
-      if a[right] < a[left] { a.swapAt(right, left) }
-      if a[right] < a[mid] { a.swapAt(right, mid) }
-      let pivot = a[mid]
-      var i = left, j = right
-      while i <= j {
-        while a[i] < pivot { i += 1 }
-        while a[j] > pivot { j -= 1 }
-        if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
-      }
-      if k <= j { right = j } else if k >= i { left = i } else { return a[k] }
+  /// The same summary as `of(_:)` (exact moments, exact order statistics) by one multi-rank
+  /// selection instead of a full sort: O(n) expected. `values` is reordered.
+  public static func bySelection(_ values: UnsafeMutableBufferPointer<Double>) -> ColumnSummary {
+    let n = values.count
+    var moments = ExactMoments()
+    moments.add(contentsOf: UnsafeBufferPointer(values))
+    let ranks = neededRanks(count: n)
+    select(values, ranks: ranks)
+    return ColumnSummary(
+      mean: moments.mean(count: n), sd: moments.sd(count: n),
+      percentiles: probabilities.map { p in type7(p, orderStatistic: { values[$0] }, count: n) })
+  }
+
+  /// Multi-rank selection: afterwards `a[r]` holds the order statistic of rank r (0-based) for
+  /// every r in `ranks` (ascending, distinct, in `0..<a.count`). One recursive partition that only
+  /// descends into the sides holding wanted ranks (Hoare's FIND generalised; cf. Kaligosi et al.,
+  /// "Towards optimal multiple selection", ICALP 2005); subarrays of < 24 values are insertion
+  /// sorted, and past a depth of 2·log2(n) + 8 a subrange is sorted (no quadratic worst case).
+  /// Values must not be NaN.
+  public static func select(_ a: UnsafeMutableBufferPointer<Double>, ranks: [Int]) {
+    guard a.count > 1, !ranks.isEmpty, let base = a.baseAddress else { return }
+    ranks.withUnsafeBufferPointer { r in
+      let depth = 2 * (Int.bitWidth - a.count.leadingZeroBitCount) + 8
+      multiSelect(base, 0, a.count - 1, r.baseAddress!, 0, r.count, floor: nil, depth: depth)
     }
-    return a[k]
+  }
+
+  /// Selects `ranks[rlo..<rhi]` (all in lo...hi) within `a[lo...hi]`, whose values are all ≥ `floor`
+  /// when given. Branch-free Lomuto partitions (the comparison only moves an index, so a random
+  /// column costs no branch mispredictions); a pivot equal to `floor` instead splits off every
+  /// value equal to it (pdqsort's answer to duplicates: Peters, arXiv:2106.05123).
+  static func multiSelect(
+    _ a: UnsafeMutablePointer<Double>, _ lo: Int, _ hi: Int, _ ranks: UnsafePointer<Int>, _ rlo: Int, _ rhi: Int,
+    floor: Double?, depth: Int
+  ) {
+    var left = lo, right = hi, rlo = rlo, depth = depth, floor = floor
+    while rlo < rhi {
+      if right - left < 24 {
+        insertionSort(a, left, right)
+        return
+      }
+      if depth == 0 {
+        var sub = UnsafeMutableBufferPointer(start: a + left, count: right - left + 1)
+        sub.sort()
+        return
+      }
+      depth -= 1
+      // Median of three (of nine for large ranges) to a[left] as the pivot.
+      let count = right - left + 1
+      let mid = left + count / 2
+      if count > 128 {
+        let e = count / 8
+        median3(a, left + 1, left + 1 + e, left + 1 + 2 * e)
+        median3(a, mid - e, mid, mid + e)
+        median3(a, right - 2 * e, right - e, right)
+        median3(a, left + 1 + e, mid, right - e)
+      } else {
+        median3(a, left + 1, mid, right)
+      }
+      swap(a, left, mid)
+      let pivot = a[left]
+      var store = left + 1
+      if let f = floor, !(f < pivot) {
+        // pivot == floor: a[left+1 ..< store] == pivot afterwards, the rest > pivot.
+        for i in (left + 1)...right {
+          let x = a[i]
+          a[i] = a[store]
+          a[store] = x
+          store &+= bit(x <= pivot)
+        }
+        var m = rlo
+        while m < rhi && ranks[m] < store { m += 1 }
+        left = store
+        rlo = m
+        continue
+      }
+      for i in (left + 1)...right {
+        let x = a[i]
+        a[i] = a[store]
+        a[store] = x
+        store &+= bit(x < pivot)
+      }
+      // a[left+1 ..< store] < pivot ≤ a[store...right]; put the pivot between.
+      let p = store - 1
+      swap(a, left, p)
+      var m1 = rlo
+      while m1 < rhi && ranks[m1] < p { m1 += 1 }
+      var m2 = m1
+      while m2 < rhi && ranks[m2] <= p { m2 += 1 }
+      if m1 > rlo { multiSelect(a, left, p - 1, ranks, rlo, m1, floor: floor, depth: depth) }
+      left = p + 1
+      rlo = m2
+      floor = pivot
+    }
+  }
+
+  /// 0 or 1, without a branch.
+  @inline(__always)
+  static func bit(_ b: Bool) -> Int { Int(unsafeBitCast(b, to: UInt8.self)) }
+
+  /// Orders a[i] ≤ a[j] ≤ a[k].
+  @inline(__always)
+  static func median3(_ a: UnsafeMutablePointer<Double>, _ i: Int, _ j: Int, _ k: Int) {
+    if a[j] < a[i] { swap(a, i, j) }
+    if a[k] < a[j] {
+      swap(a, j, k)
+      if a[j] < a[i] { swap(a, i, j) }
+    }
+  }
+
+  @inline(__always)
+  static func swap(_ a: UnsafeMutablePointer<Double>, _ i: Int, _ j: Int) {
+    let t = a[i]
+    a[i] = a[j]
+    a[j] = t
+  }
+
+  @inline(__always)
+  static func insertionSort(_ a: UnsafeMutablePointer<Double>, _ lo: Int, _ hi: Int) {
+    guard hi > lo else { return }
+    for i in (lo + 1)...hi {
+      let x = a[i]
+      var j = i - 1
+      while j >= lo && a[j] > x {
+        a[j + 1] = a[j]
+        j -= 1
+      }
+      a[j + 1] = x
+    }
   }
 }

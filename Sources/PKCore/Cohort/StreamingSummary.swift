@@ -7,22 +7,84 @@ public protocol CohortValueSource {
   func forEachBatch(pass: Int, _ body: (_ firstRow: Int, _ rowCount: Int, _ values: UnsafeBufferPointer<Double>) throws -> Void) throws
   /// Runs `work(c)` for every column index in `0..<count`, possibly in parallel.
   func parallelColumns(_ count: Int, _ work: @escaping @Sendable (Int) -> Void)
+  /// Delivers the values of the rows `rows` (ascending row indices) in that order, as consecutive
+  /// batches: `body(i, count, values)` holds rows `rows[i ..< i + count]`, row-major. Used for the
+  /// pilot sample of `StreamingSummary`; the default replays a pass and keeps those rows.
+  func forEachSampledRow(_ rows: [Int], _ body: (_ firstIndex: Int, _ rowCount: Int, _ values: UnsafeBufferPointer<Double>) throws -> Void) throws
 }
 
+extension CohortValueSource {
+  public func forEachSampledRow(_ rows: [Int], _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
+    guard let last = rows.last else { return }
+    let columns = self.columns
+    var next = 0
+    var buffer: [Double] = []
+    do {
+      try forEachBatch(pass: 0) { first, count, values in
+        buffer.removeAll(keepingCapacity: true)
+        let start = next
+        while next < rows.count && rows[next] < first + count {
+          let r = rows[next] - first
+          buffer.append(contentsOf: UnsafeBufferPointer(rebasing: values[(r * columns)..<((r + 1) * columns)]))
+          next += 1
+        }
+        if next > start { try buffer.withUnsafeBufferPointer { try body(start, next - start, $0) } }
+        if first + count > last { throw StopReplay() }
+      }
+    } catch is StopReplay {}
+  }
+}
+
+struct StopReplay: Error {}
+
 /// Exact per-column summaries (mean, SD, R type-7 percentiles) of a cohort too large to hold in
-/// memory, in a few passes over a replayable source, with memory independent of the number of rows.
+/// memory, in few passes over a replayable source, with bounded memory.
 ///
-/// Pass 1 sums each column exactly and histograms it into 4096 bins of the order-preserving
-/// 64-bit key of each double (sign-folded IEEE bits: one bin per binade). Each later pass narrows
-/// the key range that holds every needed order statistic 1024-fold (or, once a range holds ≤ 256
-/// values, collects them), and sums the squared deviations from the exact mean. A range whose
-/// smallest and largest values are equal is resolved at once. The order statistics found are the
-/// exact ones, so the result equals sorting every column — independent of batch size, threads and
-/// shards. Typically 3 passes.
+/// Mean and SD come from `ExactMoments` (exact ΣX, ΣX² of the fixed-point values) in the first full
+/// pass. The order statistics:
+///
+/// 1. A pilot simulates a sample of m rows spread over the cohort (`forEachSampledRow`; m ≪ n). For every needed
+///    rank r, the pilot's order statistics at r·m/n ∓ (z·√(m q(1−q)) + 2) (q = r/n, z = 5) give a
+///    bracket [lo, hi] that holds the rank-r value of the full column unless the sample is off by
+///    more than z binomial SDs. Overlapping brackets are merged.
+/// 2. The full pass counts, per bracket, the values below lo, equal to lo and equal to hi, and
+///    keeps the values strictly inside (bounded buffers). Rank r is then known exactly when it
+///    falls in [lo, hi]: lo, hi, or an order statistic of the kept values (by selection).
+/// 3. Ranks left unresolved (a bracket missed, or its buffer overflowed — rare) are found by the
+///    narrowing passes, for those columns only: a histogram of the 4096 top bits of an
+///    order-preserving 64-bit key of each double (sign-folded IEEE bits), then 1024-fold narrower
+///    ranges until a range holds ≤ 256 values (collected) or one distinct value.
+///
+/// When the pilot would need too much memory for its brackets (about n·columns > 10^9 values),
+/// there is no pilot and the narrowing starts in the full pass (typically 3 passes in all).
+/// Every order statistic found is the exact one, so the result equals sorting every column —
+/// independent of the pilot, batch size, threads and shards.
 public enum StreamingSummary {
-  static let firstBins = 4096
   static let refineBins = 1024
   static let collectLimit = 256
+
+  /// Knobs of the pilot (tests force its size or disable it).
+  public struct Tuning: Sendable {
+    /// Pilot rows; nil chooses automatically, 0 disables the pilot.
+    public var pilotRows: Int? = nil
+    /// Half-width of the brackets in binomial SDs.
+    public var sigmas: Double = 5
+    /// Values kept inside brackets, over all columns (8 bytes each).
+    public var keptValues: Int = 48 << 20
+    /// Values the pilot may hold (rows × columns, 8 bytes each).
+    public var pilotValues: Int = 24 << 20
+    public init() {}
+  }
+
+  /// What a summary cost.
+  public struct Report: Sendable, Equatable {
+    /// Rows in the pilot sample (0: none).
+    public var pilotRows = 0
+    /// Full passes over the source.
+    public var passes = 0
+    /// Columns that needed the narrowing passes.
+    public var narrowedColumns = 0
+  }
 
   /// Order-preserving key: for doubles a < b ⇔ key(a) < key(b) (−0.0 < +0.0; NaN excluded).
   @inlinable
@@ -31,122 +93,284 @@ public enum StreamingSummary {
     return bits & (1 << 63) == 0 ? bits | (1 << 63) : ~bits
   }
 
+  /// The double whose key is `k`.
+  static func value(ofKey k: UInt64) -> Double {
+    Double(bitPattern: k & (1 << 63) != 0 ? k & ~(1 << 63) : ~k)
+  }
+
   /// One needed order statistic of a column.
   struct Target {
     var rank: Int  // 0-based rank in the column
     var value: Double? = nil
   }
 
-  /// A key range [lo, lo + width) being narrowed, with the ranks it must still resolve.
+  /// A key range [lo, lo + 2^shift) being narrowed, with the ranks it must still resolve.
   final class Range: @unchecked Sendable {  // each instance is touched by one column worker at a time
     var lo: UInt64
     var shift: Int  // width = 2^shift keys
+    var binBits: Int  // histogram of 2^binBits sub-ranges
     var below: Int  // values in the column below lo
     var count: Int  // values inside the range
     var collect: Bool
     var bins: [UInt32] = []
     var values: [Double] = []
     var minimum = Double.infinity, maximum = -Double.infinity
-    init(lo: UInt64, shift: Int, below: Int, count: Int, collect: Bool) {
-      self.lo = lo; self.shift = shift; self.below = below; self.count = count; self.collect = collect
+    init(lo: UInt64, shift: Int, binBits: Int = StreamingSummary.refineBins.trailingZeroBitCount, below: Int, count: Int, collect: Bool) {
+      self.lo = lo; self.shift = shift; self.binBits = binBits; self.below = below; self.count = count; self.collect = collect
     }
-    @inline(__always) func contains(_ k: UInt64) -> Bool { k >= lo && (shift >= 64 || (k - lo) >> UInt64(shift) == 0) }
+  }
+
+  /// A pilot bracket [lo, hi] (as keys) and what the full pass saw of it.
+  final class Bracket: @unchecked Sendable {  // touched by one column worker at a time
+    let lo: UInt64, hi: UInt64
+    var below = 0, atLo = 0, atHi = 0, inside = 0  // inside: strictly between lo and hi
+    let capacity: Int
+    let kept: UnsafeMutablePointer<Double>
+    init(lo: UInt64, hi: UInt64, capacity: Int) {
+      self.lo = lo; self.hi = hi; self.capacity = capacity
+      kept = .allocate(capacity: Swift.max(1, capacity))
+    }
+    deinit { kept.deallocate() }
+    var overflowed: Bool { inside > capacity }
   }
 
   final class Column: @unchecked Sendable {  // touched by one worker at a time
-    var sum = ExactSum()
-    var squares = ExactSum()
-    var firstBins: [UInt32] = []
+    var moments = ExactMoments()
     var targets: [Target] = []
+    var brackets: [Bracket] = []
     var ranges: [Range] = []
-    var mean = 0.0
   }
 
-  public static func summarize<Source: CohortValueSource>(_ source: Source) throws -> [ColumnSummary] {
+  public static func summarize<Source: CohortValueSource>(_ source: Source, tuning: Tuning = Tuning()) throws -> [ColumnSummary] {
+    try summarizeReporting(source, tuning: tuning).summaries
+  }
+
+  public static func summarizeReporting<Source: CohortValueSource>(
+    _ source: Source, tuning: Tuning = Tuning()
+  ) throws -> (summaries: [ColumnSummary], report: Report) {
     let n = source.rows, columnCount = source.columns
     precondition(n > 0)
+    var report = Report()
+    let ranks = ColumnSummary.neededRanks(count: n)
     let columns = (0..<columnCount).map { _ in Column() }
-    for col in columns {
-      col.firstBins = [UInt32](repeating: 0, count: firstBins)
-      var ranks = Set<Int>()
-      for p in ColumnSummary.probabilities {
-        let (j, f) = ColumnSummary.rank(p, count: n)
-        ranks.insert(j)
-        if f > 0 && j + 1 < n { ranks.insert(j + 1) }
-      }
-      col.targets = ranks.sorted().map { Target(rank: $0) }
-    }
+    for col in columns { col.targets = ranks.map { Target(rank: $0) } }
     let box = ColumnsBox(columns)
-    // Pass 1: exact sums and the first histogram.
-    try source.forEachBatch(pass: 1) { _, rowCount, values in
+
+    let sample = pilotRows(rows: n, size: tuning.pilotRows ?? pilotSize(rows: n, columns: columnCount, ranks: ranks, tuning: tuning))
+    let m = sample.count
+    if m > 0 {
+      report.pilotRows = m
+      try pilot(source, box: box, rows: sample, ranks: ranks, tuning: tuning)
+    } else {
+      for col in columns { col.ranges = [rootRange(rows: n)] }
+    }
+
+    // The full pass: moments, brackets and (without a pilot) the first histogram.
+    var pass = 1
+    var narrowed = Set<Int>()
+    for (c, col) in columns.enumerated() where !col.ranges.isEmpty {
+      narrowed.insert(c)
+      for range in col.ranges { prepare(range) }
+    }
+    try source.forEachBatch(pass: pass) { _, rowCount, values in
       nonisolated(unsafe) let base = values.baseAddress!
       source.parallelColumns(blockCount(columnCount)) { block in
         forEachColumn(inBlock: block, base: base, rows: rowCount, columns: columnCount) { c, values in
           let col = box.columns[c]
-          var sum = col.sum
-          col.firstBins.withUnsafeMutableBufferPointer { bins in
-            for x in values {
-              sum.add(x)
-              bins[Int(key(x) >> 52)] &+= 1
-            }
-          }
-          col.sum = sum
+          col.moments.add(contentsOf: values)
+          for bracket in col.brackets { scan(values, bracket) }
+          scan(values, col.ranges)
         }
       }
     }
+    report.passes = 1
     for col in columns {
-      col.mean = col.sum.value / Double(n)
-      openRanges(col, bins: col.firstBins, lo: 0, shift: 52, below: 0)
-      col.firstBins = []
-    }
-    // Later passes: squared deviations (pass 2) and narrowing until every target is resolved.
-    var pass = 2
-    while pass == 2 || columns.contains(where: { !$0.ranges.isEmpty }) {
-      let isSecond = pass == 2
-      for col in columns { for range in col.ranges { prepare(range) } }
-      try source.forEachBatch(pass: pass) { _, rowCount, values in
-        nonisolated(unsafe) let base = values.baseAddress!
-        source.parallelColumns(blockCount(columnCount)) { block in
-          forEachColumn(inBlock: block, base: base, rows: rowCount, columns: columnCount) { c, values in
-            let col = box.columns[c]
-            let ranges = col.ranges
-            let mean = col.mean
-            if isSecond {
-              var squares = col.squares
-              for x in values {
-                let d = x - mean
-                squares.add(d * d)
-              }
-              col.squares = squares
-            }
-            if ranges.isEmpty { return }
-            // The ranges' bounds as plain values, so the scan touches the objects only on a hit.
-            let lows = ranges.map(\.lo)
-            let widths = ranges.map { $0.shift >= 64 ? UInt64.max : (UInt64(1) << UInt64($0.shift)) - 1 }
-            for x in values {
-              let k = key(x)
-              for j in 0..<lows.count where k &- lows[j] <= widths[j] && k >= lows[j] {
-                let range = ranges[j]
-                range.minimum = Swift.min(range.minimum, x)
-                range.maximum = Swift.max(range.maximum, x)
-                if range.collect { range.values.append(x) } else {
-                  range.bins[Int((k - range.lo) >> UInt64(range.shift - 10))] &+= 1
-                }
-              }
-            }
-          }
-        }
+      resolveBrackets(col)
+      resolveRanges(col)
+      if col.targets.contains(where: { $0.value == nil }) && col.ranges.isEmpty {
+        col.ranges = [rootRange(rows: n)]  // the pilot missed: narrow from the whole key space
       }
-      for col in columns { resolve(col) }
+    }
+    // Narrowing passes for what is left, only over the columns that need them.
+    while columns.contains(where: { !$0.ranges.isEmpty }) {
       pass += 1
       precondition(pass < 40, "order statistics did not converge")
+      for (c, col) in columns.enumerated() where !col.ranges.isEmpty {
+        narrowed.insert(c)
+        for range in col.ranges { prepare(range) }
+      }
+      let busy = (0..<blockCount(columnCount)).filter { b in
+        (b * blockWidth..<Swift.min(columnCount, (b + 1) * blockWidth)).contains { !columns[$0].ranges.isEmpty }
+      }
+      try source.forEachBatch(pass: pass) { _, rowCount, values in
+        nonisolated(unsafe) let base = values.baseAddress!
+        source.parallelColumns(busy.count) { i in
+          forEachColumn(inBlock: busy[i], base: base, rows: rowCount, columns: columnCount) { c, values in
+            scan(values, box.columns[c].ranges)
+          }
+        }
+      }
+      report.passes += 1
+      for col in columns { resolveRanges(col) }
     }
-    return columns.map { col in
-      let (mean, sd) = ColumnSummary.moments(sum: col.sum, squaredDeviations: col.squares, count: n)
+    report.narrowedColumns = narrowed.count
+    let summaries = columns.map { col in
       var byRank: [Int: Double] = [:]
       for t in col.targets { byRank[t.rank] = t.value! }
       let pct = ColumnSummary.probabilities.map { p in ColumnSummary.type7(p, orderStatistic: { byRank[$0]! }, count: n) }
-      return ColumnSummary(mean: mean, sd: sd, percentiles: pct)
+      return ColumnSummary(mean: col.moments.mean(count: n), sd: col.moments.sd(count: n), percentiles: pct)
+    }
+    return (summaries, report)
+  }
+
+  /// A range over every key, histogrammed by the top 12 bits (one bin per binade).
+  static func rootRange(rows n: Int) -> Range {
+    Range(lo: 0, shift: 64, binBits: 12, below: 0, count: n, collect: false)
+  }
+
+  // MARK: Pilot
+
+  /// Half-widths (in sample ranks) of the brackets for the needed ranks.
+  static func bracketIndices(rows n: Int, sample m: Int, rank r: Int, sigmas z: Double) -> (Int, Int) {
+    let q = (Double(r) + 0.5) / Double(n)
+    let center = q * Double(m)
+    let margin = z * (Double(m) * q * (1 - q)).squareRoot() + 2
+    let lo = Int((center - margin).rounded(.down)), hi = Int((center + margin).rounded(.up))
+    return (lo, hi)
+  }
+
+  /// The automatic pilot size: the smallest m ≥ 8192 (or all rows) whose brackets are expected to
+  /// keep at most 60 % of `keptValues` in the full pass; 0 when the pilot memory cannot afford it.
+  static func pilotSize(rows n: Int, columns: Int, ranks: [Int], tuning: Tuning) -> Int {
+    let limit = Swift.min(n, tuning.pilotValues / Swift.max(1, columns))
+    var m = Swift.min(n, 8192)
+    while true {
+      guard m <= limit else { return 0 }
+      // Expected kept values per column: the sample-rank width of the brackets, scaled to n.
+      let width = spans(rows: n, sample: m, ranks: ranks, sigmas: tuning.sigmas).reduce(0) { $0 + $1.hi - $1.lo + 1 }
+      let expected = Double(width) / Double(m) * Double(n) * Double(columns)
+      if expected <= 0.6 * Double(tuning.keptValues) || m == n { return m }
+      m = Swift.min(n, m * 2)
+    }
+  }
+
+  typealias Span = (lo: Int, hi: Int, open: (Bool, Bool))
+
+  /// Per needed rank, the sample ranks bounding its bracket (clamped to the sample, and marked open
+  /// where they had to be clamped unless the sample is every row); overlapping ones merged.
+  static func spans(rows n: Int, sample m: Int, ranks: [Int], sigmas: Double) -> [Span] {
+    var spans: [Span] = []
+    for r in ranks {
+      var (lo, hi) = bracketIndices(rows: n, sample: m, rank: r, sigmas: sigmas)
+      let openLow = lo < 0 && m < n, openHigh = hi > m - 1 && m < n
+      lo = Swift.max(0, lo)
+      hi = Swift.min(m - 1, hi)
+      if let last = spans.last, lo <= last.hi {
+        spans[spans.count - 1] = (last.lo, Swift.max(last.hi, hi), (last.open.0 || openLow, last.open.1 || openHigh))
+      } else {
+        spans.append((lo, hi, (openLow, openHigh)))
+      }
+    }
+    return spans
+  }
+
+  /// The pilot's rows: runs of `pilotRun` consecutive rows spread evenly over the cohort (patients
+  /// are independent draws, and consecutive ones share SIMD lanes in the simulation), about `size`
+  /// in all; every row when that is about n.
+  static func pilotRows(rows n: Int, size: Int) -> [Int] {
+    guard size > 0 else { return [] }
+    let runs = (size + pilotRun - 1) / pilotRun
+    guard runs * pilotRun < n else { return Array(0..<n) }
+    var rows: [Int] = []
+    rows.reserveCapacity(runs * pilotRun)
+    for b in 0..<runs {
+      let start = Int((Int128(b) * Int128(n)) / Int128(runs))
+      rows.append(contentsOf: start..<(start + pilotRun))
+    }
+    return rows
+  }
+
+  static let pilotRun = 16
+
+  /// Simulates the pilot rows and sets every column's brackets.
+  static func pilot<Source: CohortValueSource>(_ source: Source, box: ColumnsBox, rows sampled: [Int], ranks: [Int], tuning: Tuning) throws {
+    let n = source.rows, columnCount = source.columns, m = sampled.count
+    let buffer = UnsafeMutablePointer<Double>.allocate(capacity: m * columnCount)
+    defer { buffer.deallocate() }
+    var filled = 0
+    try source.forEachSampledRow(sampled) { first, count, values in
+      precondition(first == filled && values.count == count * columnCount)
+      (buffer + first * columnCount).update(from: values.baseAddress!, count: values.count)
+      filled += count
+    }
+    precondition(filled == m, "the pilot delivered \(filled) of \(m) rows")
+    let spans = spans(rows: n, sample: m, ranks: ranks, sigmas: tuning.sigmas)
+    var sampleRanks = Set<Int>()
+    for s in spans { sampleRanks.insert(s.lo); sampleRanks.insert(s.hi) }
+    let wanted = sampleRanks.sorted()
+    // Each column's share of the kept-value budget, split over its brackets by their widths.
+    let totalWidth = spans.reduce(0) { $0 + $1.hi - $1.lo + 1 }
+    let perColumn = Swift.max(64, tuning.keptValues / Swift.max(1, columnCount))
+    // (The automatic pilot size makes each share ≥ 1/0.6 of the expected count; a bracket that
+    // overflows its share is resolved by the narrowing passes instead.)
+    let capacities = spans.map { s in Swift.min(n, perColumn * (s.hi - s.lo + 1) / totalWidth) }
+    nonisolated(unsafe) let base = UnsafePointer(buffer)
+    let spansCopy = spans
+    source.parallelColumns(blockCount(columnCount)) { block in
+      forEachColumn(inBlock: block, base: base, rows: m, columns: columnCount) { c, values in
+        let sample = UnsafeMutableBufferPointer(mutating: values)
+        ColumnSummary.select(sample, ranks: wanted)
+        box.columns[c].brackets = spansCopy.enumerated().map { i, s in
+          let lo = s.open.0 ? 0 : key(sample[s.lo])
+          let hi = s.open.1 ? UInt64.max : key(sample[s.hi])
+          return Bracket(lo: lo, hi: hi, capacity: capacities[i])
+        }
+      }
+    }
+  }
+
+  // MARK: Scans
+
+  /// Counts a batch's values below, at and inside a bracket, keeping those strictly inside.
+  @inline(__always)
+  static func scan(_ values: UnsafeBufferPointer<Double>, _ b: Bracket) {
+    let lo = b.lo, width = b.hi &- b.lo
+    var below = 0, atLo = 0, atHi = 0, inside = b.inside
+    let capacity = b.capacity, kept = b.kept
+    for x in values {
+      let k = key(x)
+      below &+= k < lo ? 1 : 0
+      let d = k &- lo
+      if d <= width {
+        if d == 0 {
+          atLo += 1
+        } else if d == width {
+          atHi += 1
+        } else {
+          if inside < capacity { kept[inside] = x }
+          inside += 1
+        }
+      }
+    }
+    b.below += below; b.atLo += atLo; b.atHi += atHi; b.inside = inside
+  }
+
+  /// Histograms (or collects) a batch's values into a column's narrowing ranges.
+  static func scan(_ values: UnsafeBufferPointer<Double>, _ ranges: [Range]) {
+    if ranges.isEmpty { return }
+    // The ranges' bounds as plain values, so the scan touches the objects only on a hit.
+    let lows = ranges.map(\.lo)
+    let widths = ranges.map { $0.shift >= 64 ? UInt64.max : (UInt64(1) << UInt64($0.shift)) - 1 }
+    for x in values {
+      let k = key(x)
+      for j in 0..<lows.count where k &- lows[j] <= widths[j] && k >= lows[j] {
+        let range = ranges[j]
+        range.minimum = Swift.min(range.minimum, x)
+        range.maximum = Swift.max(range.maximum, x)
+        if range.collect { range.values.append(x) } else {
+          range.bins[Int((k - range.lo) >> UInt64(range.shift - range.binBits))] &+= 1
+        }
+      }
     }
   }
 
@@ -179,6 +403,34 @@ public enum StreamingSummary {
     init(_ c: [Column]) { columns = c }
   }
 
+  // MARK: Resolution
+
+  /// Resolves the targets that fall inside a bracket (selection among the kept values), then frees
+  /// the brackets.
+  static func resolveBrackets(_ col: Column) {
+    for b in col.brackets {
+      var inKept: [(target: Int, offset: Int)] = []
+      for i in col.targets.indices where col.targets[i].value == nil {
+        var t = col.targets[i].rank - b.below
+        if t < 0 { continue }
+        if t < b.atLo { col.targets[i].value = value(ofKey: b.lo); continue }
+        t -= b.atLo
+        if t < b.inside {
+          if !b.overflowed { inKept.append((i, t)) }
+          continue
+        }
+        t -= b.inside
+        if t < b.atHi { col.targets[i].value = value(ofKey: b.hi) }
+      }
+      if !inKept.isEmpty {
+        let kept = UnsafeMutableBufferPointer(start: b.kept, count: b.inside)
+        ColumnSummary.select(kept, ranks: Array(Set(inKept.map(\.offset))).sorted())
+        for (i, offset) in inKept { col.targets[i].value = kept[offset] }
+      }
+    }
+    col.brackets = []
+  }
+
   /// From a histogram of `bins` sub-ranges of width 2^(shift) starting at `lo`, opens one range per
   /// distinct bin that holds an unresolved target rank.
   static func openRanges(_ col: Column, bins: [UInt32], lo: UInt64, shift: Int, below: Int) {
@@ -200,18 +452,19 @@ public enum StreamingSummary {
   }
 
   static func prepare(_ range: Range) {
-    if range.collect { range.values.reserveCapacity(range.count) } else { range.bins = [UInt32](repeating: 0, count: refineBins) }
+    if range.collect { range.values.reserveCapacity(range.count) } else { range.bins = [UInt32](repeating: 0, count: 1 << range.binBits) }
     range.minimum = .infinity
     range.maximum = -.infinity
   }
 
   /// Resolves the targets a pass has pinned down, and opens narrower ranges for the rest.
-  static func resolve(_ col: Column) {
+  static func resolveRanges(_ col: Column) {
     let ranges = col.ranges
     col.ranges = []
     for range in ranges {
       let inside = col.targets.indices.filter { col.targets[$0].value == nil && col.targets[$0].rank >= range.below && col.targets[$0].rank < range.below + range.count }
-      if range.minimum == range.maximum {
+      if inside.isEmpty {
+      } else if range.minimum == range.maximum {
         for i in inside { col.targets[i].value = range.minimum }
       } else if range.collect {
         range.values.sort()
@@ -219,7 +472,7 @@ public enum StreamingSummary {
       } else {
         let sub = Column()
         sub.targets = inside.map { col.targets[$0] }
-        openRanges(sub, bins: range.bins, lo: range.lo, shift: range.shift - 10, below: range.below)
+        openRanges(sub, bins: range.bins, lo: range.lo, shift: range.shift - range.binBits, below: range.below)
         col.ranges.append(contentsOf: sub.ranges)
       }
       range.bins = []

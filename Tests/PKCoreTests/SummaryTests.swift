@@ -1,0 +1,253 @@
+import Foundation
+import PKCore
+import PKNumerics
+import Testing
+
+@Suite("Cohort summaries: multi-rank selection, exact moments, pilot + one pass")
+struct SummaryTests {
+  // MARK: Multi-rank selection
+
+  static func arrays(_ n: Int, _ rng: inout SplitMix64) -> [(String, [Double])] {
+    let random = (0..<n).map { _ in rng.uniform() - 0.3 }
+    return [
+      ("random", random),
+      ("sorted", random.sorted()),
+      ("reversed", random.sorted(by: >)),
+      ("ties", (0..<n).map { _ in Double(rng.next() % 3) }),
+      ("all equal", [Double](repeating: 4.5, count: n)),
+      ("organ pipe", (0..<n).map { Double(min($0, n - $0)) }),
+      ("few distinct, sorted", (0..<n).map { Double($0 * 4 / max(1, n)) }),
+      ("signed zeros and tiny", (0..<n).map { _ in [0.0, 1e-300, -1e-300, 5e-324, 1][Int(rng.next() % 5)] }),
+    ]
+  }
+
+  @Test("multi-rank selection puts the order statistic of every wanted rank in place (= sorting)")
+  func multiSelectEqualsSorting() {
+    var rng = SplitMix64(state: 77)
+    for n in [1, 2, 3, 4, 5, 17, 23, 24, 25, 100, 1000, 10_007] {
+      for (name, values) in Self.arrays(n, &rng) {
+        let sorted = values.sorted()
+        let rankSets = [ColumnSummary.neededRanks(count: n), [0], [n - 1], Array(Set([0, n / 2, n - 1])).sorted(), Array(0..<n).filter { $0 % 7 == 3 }]
+        for ranks in rankSets where !ranks.isEmpty {
+          var a = values
+          a.withUnsafeMutableBufferPointer { ColumnSummary.select($0, ranks: ranks) }
+          #expect(ranks.allSatisfy { a[$0] == sorted[$0] }, "\(name), n = \(n), ranks \(ranks.prefix(10))")
+          #expect(a.sorted() == sorted, "\(name), n = \(n): not a permutation")
+        }
+        var b = values
+        var c = values
+        #expect(b.withUnsafeMutableBufferPointer { ColumnSummary.bySelection($0) } == ColumnSummary.of(&c), "\(name), n = \(n)")
+      }
+    }
+  }
+
+  @Test("multi-rank selection stays fast on inputs that defeat median-of-3 (depth guard)")
+  func multiSelectAdversarial() {
+    // Median-of-3 killer (Musser 1997): forces the unguarded partition into quadratic behaviour.
+    let k = 20_000
+    var a = [Double](repeating: 0, count: 2 * k)
+    for i in 1...k {
+      if i % 2 == 1 { a[i - 1] = Double(i); a[i] = Double(k + i) }
+      a[k + i - 1] = Double(2 * i)
+    }
+    let sorted = a.sorted()
+    let ranks = ColumnSummary.neededRanks(count: a.count)
+    let start = Date()
+    a.withUnsafeMutableBufferPointer { ColumnSummary.select($0, ranks: ranks) }
+    #expect(ranks.allSatisfy { a[$0] == sorted[$0] })
+    #expect(Date().timeIntervalSince(start) < 2)
+  }
+
+  // MARK: Exact moments
+
+  @Test("exact moments: SD as a naive two-pass computation, and independent of order and splits")
+  func momentsMatchNaive() {
+    var rng = SplitMix64(state: 5)
+    for n in [2, 3, 10, 1000, 100_000] {
+      let values = (0..<n).map { _ in 50 + 30 * (rng.uniform() - 0.5) + (rng.uniform() < 0.1 ? 1e3 * rng.uniform() : 0) }
+      var m = ExactMoments()
+      for v in values { m.add(v) }
+      let mean = values.reduce(0, +) / Double(n)
+      let naive = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)).squareRoot()
+      expectClose(m.sd(count: n), naive, rel: 1e-10)
+      expectClose(m.mean(count: n), mean, rel: 1e-12)
+      var reversed = ExactMoments(), left = ExactMoments(), right = ExactMoments()
+      for v in values.reversed() { reversed.add(v) }
+      for v in values[..<(n / 3)] { left.add(v) }
+      for v in values[(n / 3)...] { right.add(v) }
+      #expect(reversed == m && left + right == m, "n = \(n)")
+    }
+  }
+
+  @Test("exact moments: exact where floating point cancels, and on clamped huge values")
+  func momentsExact() {
+    // 2^22 + k, k = 0..<1000: sample variance 1000·1001/12 (one-pass floating point would cancel).
+    var m = ExactMoments()
+    for k in 0..<1000 { m.add(0x1p22 + Double(k)) }
+    #expect(m.variance(count: 1000) == 1000.0 * 1001 / 12)
+    #expect(m.mean(count: 1000) == 0x1p22 + 499.5)
+    // ±1e30 are clamped to ±2^86: variance 2·2^172 (n = 2), mean 0.
+    var big = ExactMoments()
+    big.add(-1e30); big.add(1e30)
+    #expect(big.variance(count: 2) == 0x1p173 && big.mean(count: 2) == 0)
+    // 2^70 (beyond the fast path), 0, 0: variance 2^140/3.
+    var mixed = ExactMoments()
+    for v in [0x1p70, 0, 0] { mixed.add(v) }
+    #expect(mixed.variance(count: 3) == 0x1p140 / 3)
+    // Constant columns and n = 1: 0.
+    var constant = ExactMoments()
+    for _ in 0..<7 { constant.add(3.1) }
+    #expect(constant.sd(count: 7) == 0)
+    var one = ExactMoments()
+    one.add(9)
+    #expect(one.sd(count: 1) == 0 && one.mean(count: 1) == 9)
+    // Many large values: the 128-bit low part of ΣX² carries over (X² near 2^126).
+    var carry = ExactMoments()
+    for k in 0..<64 { carry.add(Double(k % 2 == 0 ? 8_000_000 : 7_000_000)) }
+    #expect(carry.variance(count: 64) == 2.5e11 * 64 / 63)
+  }
+
+  // MARK: Streaming with a pilot
+
+  /// Columns of very different shapes (ties, zeros, negatives, narrow and wide spreads).
+  static func cohort(rows: Int, columns: Int = 7, seed: UInt64 = 11) -> [Double] {
+    var rng = SplitMix64(state: seed)
+    var values = [Double](repeating: 0, count: rows * columns)
+    for r in 0..<rows {
+      for c in 0..<columns {
+        let v: Double
+        switch c % 7 {
+        case 0: v = 0
+        case 1: v = exp(4 * (rng.uniform() - 0.5))
+        case 2: v = Double(rng.next() % 5)
+        case 3: v = rng.uniform() < 0.5 ? 0 : 1e-30 * rng.uniform()
+        case 4: v = 50 + 1e-9 * rng.uniform()
+        case 5: v = rng.uniform() - 0.5
+        default: v = 1e20 * rng.uniform()
+        }
+        values[r * columns + c] = v
+      }
+    }
+    return values
+  }
+
+  static func sortedSummaries(_ values: [Double], rows: Int, columns: Int) -> [ColumnSummary] {
+    (0..<columns).map { c in
+      var col = (0..<rows).map { values[$0 * columns + c] }
+      return ColumnSummary.of(&col)
+    }
+  }
+
+  /// A value source over an array; its pilot may lie (deliver other values than the rows hold).
+  final class Source: CohortValueSource, @unchecked Sendable {
+    let rows: Int, columns: Int, values: [Double], batch: Int
+    var passes = 0, sampled = 0
+    let pilotValue: ((Int, Int) -> Double)?
+    init(rows: Int, columns: Int, values: [Double], batch: Int, pilotValue: ((Int, Int) -> Double)? = nil) {
+      self.rows = rows; self.columns = columns; self.values = values; self.batch = batch; self.pilotValue = pilotValue
+    }
+    func forEachBatch(pass: Int, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
+      passes += 1
+      try values.withUnsafeBufferPointer { all in
+        var first = 0
+        while first < rows {
+          let count = min(batch, rows - first)
+          try body(first, count, UnsafeBufferPointer(rebasing: all[(first * columns)..<((first + count) * columns)]))
+          first += count
+        }
+      }
+    }
+    func forEachSampledRow(_ rows: [Int], _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
+      sampled += rows.count
+      var out: [Double] = []
+      for r in rows { for c in 0..<columns { out.append(pilotValue?(r, c) ?? values[r * columns + c]) } }
+      try out.withUnsafeBufferPointer { try body(0, rows.count, $0) }
+    }
+    func parallelColumns(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {
+      DispatchQueue.concurrentPerform(iterations: 3) { w in
+        var c = w
+        while c < count { work(c); c += 3 }
+      }
+    }
+  }
+
+  @Test("pilot + one pass equals sorting, for any pilot size and batch size, in one full pass")
+  func pilotEqualsSorting() throws {
+    let rows = 20_011, columns = 7
+    let values = Self.cohort(rows: rows, columns: columns)
+    let expected = Self.sortedSummaries(values, rows: rows, columns: columns)
+    for (pilot, batch) in [(nil, 1000), (512, 777), (4096, rows), (rows, 64), (1, 5000)] as [(Int?, Int)] {
+      var tuning = StreamingSummary.Tuning()
+      tuning.pilotRows = pilot
+      let source = Source(rows: rows, columns: columns, values: values, batch: batch)
+      let (got, report) = try StreamingSummary.summarizeReporting(source, tuning: tuning)
+      #expect(got == expected, "pilot \(String(describing: pilot)), batch \(batch)")
+      #expect(report.pilotRows >= (pilot ?? 8192) && report.pilotRows < (pilot ?? 8192) + 16 && source.sampled == report.pilotRows)
+      #expect(source.passes == report.passes)
+      if (pilot ?? 8192) >= 512 { #expect(report.passes == 1, "pilot \(String(describing: pilot)): \(report)") }
+    }
+    // No pilot: the narrowing passes alone (moments in the first).
+    var none = StreamingSummary.Tuning()
+    none.pilotRows = 0
+    let source = Source(rows: rows, columns: columns, values: values, batch: 999)
+    let (got, report) = try StreamingSummary.summarizeReporting(source, tuning: none)
+    #expect(got == expected && report.pilotRows == 0 && report.narrowedColumns == columns && source.sampled == 0)
+    // The in-memory selection agrees byte for byte.
+    let matrix = CohortMatrix(rows: rows, columns: columns, threads: 2)
+    matrix.values = values
+    #expect(matrix.summarizeBySelection() == expected)
+    #expect(try StreamingSummary.summarize(matrix) == expected)
+  }
+
+  @Test("a pilot that misrepresents the cohort only costs passes: the fallback finds the same bytes")
+  func unrepresentativePilot() throws {
+    let rows = 9001, columns = 7
+    let values = Self.cohort(rows: rows, columns: columns, seed: 3)
+    let expected = Self.sortedSummaries(values, rows: rows, columns: columns)
+    let lies: [(String, (Int, Int) -> Double)] = [
+      ("shifted up", { r, c in values[r * columns + c] * 3 + 1 }),
+      ("constant", { _, _ in 0.25 }),
+      ("reversed rows", { r, c in -values[(rows - 1 - r) * columns + c] }),
+    ]
+    for (name, lie) in lies {
+      var tuning = StreamingSummary.Tuning()
+      tuning.pilotRows = 2048
+      let source = Source(rows: rows, columns: columns, values: values, batch: 1234, pilotValue: lie)
+      let (got, report) = try StreamingSummary.summarizeReporting(source, tuning: tuning)
+      #expect(got == expected, "\(name)")
+      #expect(report.narrowedColumns > 0 && report.passes > 1, "\(name): \(report)")
+    }
+    // Buffers too small for the brackets: overflow, then the fallback.
+    var tiny = StreamingSummary.Tuning()
+    tiny.pilotRows = 256
+    tiny.keptValues = 7 * 64
+    let source = Source(rows: rows, columns: columns, values: values, batch: 4000)
+    let (got, report) = try StreamingSummary.summarizeReporting(source, tuning: tiny)
+    #expect(got == expected && report.narrowedColumns > 0, "\(report)")
+  }
+
+  @Test("a streamed cohort simulates each patient once plus a pilot sample, with the same bytes as in memory")
+  func simulationPassCounts() throws {
+    let model = Fixtures.model("kovalenko2020")
+    let grid = try OutputGrid(step: 7, horizon: 84)
+    var request = CohortRequest(model: model, weights: try BodyWeights.parse("normal:75,15"), subjects: 3000, seed: 4, threads: 2,
+      regimens: [labelDoses(horizon: 84)], grid: grid, solver: SubjectSimulator.defaultOptions)
+    request.observed = true  // ties at 0 (BLQ)
+    let inMemory = try CohortSimulation(request).summarize()
+    var tuning = StreamingSummary.Tuning()
+    tuning.pilotRows = 600
+    let simulation = CohortSimulation(request, batchSize: 256)
+    var firstPassRows = 0
+    simulation.onFirstPass = { _, count, _, _ in firstPassRows += count }
+    let (streamed, report) = try StreamingSummary.summarizeReporting(simulation, tuning: tuning)
+    #expect(streamed == inMemory)
+    #expect(report.passes == 1 && report.narrowedColumns == 0, "\(report)")
+    #expect(report.pilotRows == 608 && simulation.simulatedRows == 3000 + 608 && firstPassRows == 3000)
+    // A shard's slice samples its own patients.
+    request.patients = CohortRequest.shard(2, of: 3, subjects: 3000)
+    let shard = CohortSimulation(request)
+    let (shardStreamed, _) = try StreamingSummary.summarizeReporting(shard, tuning: tuning)
+    #expect(shardStreamed == (try CohortSimulation(request).summarize()))
+    #expect(shard.simulatedRows == 1000 + 608)
+  }
+}
