@@ -74,7 +74,7 @@ enum MetricsOutput {
     let simulators = (0..<request.threads).map { _ in MetricsCalculator(simulator: SubjectSimulator(options: scenario.solver), threshold: calc.threshold, lloq: calc.lloq) }
     let box = CalculatorBox(simulators)
     let failure = FirstError()
-    try matrix.values.withUnsafeMutableBufferPointer { buffer in
+    matrix.values.withUnsafeMutableBufferPointer { buffer in
       nonisolated(unsafe) let base = buffer.baseAddress!
       let t = request.threads
       let work: @Sendable (Int) -> Void = { w in

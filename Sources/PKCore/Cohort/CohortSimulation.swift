@@ -43,9 +43,10 @@ public struct CohortRequest: Sendable {
 /// Simulates a cohort in parallel batches; a replayable `CohortValueSource` (each pass simulates
 /// again, bit-identically), so summaries never need every curve in memory.
 ///
-/// Parallelism: `DispatchQueue.concurrentPerform` over `threads` workers; worker `w` takes chunks
-/// `w, w + T, w + 2T, …` of the batch and writes each patient's row into its own slot, so the
-/// output does not depend on scheduling or on the thread count.
+/// Parallelism: `threads` workers (`forEachItem`) take the batch's chunks of 16 patients one after
+/// another as they finish, and write each patient's row into its own slot; a patient's values do
+/// not depend on the worker or on the other patients of its chunk, so the output does not depend on
+/// scheduling or on the thread count.
 public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  // immutable after init except the `simulatedRows` counter (driver thread only); per-worker simulators are used by one worker at a time
   public let request: CohortRequest
   public let sampler: PatientSampler
@@ -68,17 +69,8 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     simulators = (0..<request.threads).map { _ in SubjectSimulator(options: request.solver) }
   }
 
-  /// Runs `work(w)` for each worker `w` in `0..<threads`.
-  func workers(_ work: @Sendable (Int) -> Void) {
-    if request.threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: request.threads, execute: work) }
-  }
-
   public func parallelColumns(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {
-    let t = request.threads
-    workers { w in
-      var c = w
-      while c < count { work(c); c += t }
-    }
+    forEachItem(count, threads: request.threads) { _, c in work(c) }
   }
 
   /// Simulates patients `first ..< first + count` into `out` (row-major, `columns` per patient).
@@ -91,30 +83,26 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     nonisolated(unsafe) let base = out
     nonisolated(unsafe) let slots = patients
     let t = request.threads
-    workers { w in
+    forEachItem(chunks, threads: t) { w, c in
       let simulator = self.simulators[w]
-      var c = w
-      while c < chunks {
-        let range = (c * Self.chunk)..<Swift.min(count, (c + 1) * Self.chunk)
-        if self.request.variesDosing {
-          for i in range { self.simulateOne(i, first: first, simulator: simulator, base: base, slots: slots, failure: failure) }
-        } else {
-          // Patients given the same doses run side by side (`SubjectSimulator.groupSize` lanes);
-          // each patient's values do not depend on its group, so neither does the output.
-          var g = range.lowerBound
-          while g < range.upperBound {
-            let group = g..<Swift.min(range.upperBound, g + SubjectSimulator.groupSize)
-            do {
-              try self.simulateGroup(first + group.lowerBound, count: group.count, simulator: simulator, slots: slots + group.lowerBound,
-                into: base + group.lowerBound * self.columns)
-            } catch {
-              // Find which patient failed, alone.
-              for i in group { self.simulateOne(i, first: first, simulator: simulator, base: base, slots: slots, failure: failure) }
-            }
-            g = group.upperBound
+      let range = (c * Self.chunk)..<Swift.min(count, (c + 1) * Self.chunk)
+      if self.request.variesDosing {
+        for i in range { self.simulateOne(i, first: first, simulator: simulator, base: base, slots: slots, failure: failure) }
+      } else {
+        // Patients given the same doses run side by side (`SubjectSimulator.groupSize` lanes);
+        // each patient's values do not depend on its group, so neither does the output.
+        var g = range.lowerBound
+        while g < range.upperBound {
+          let group = g..<Swift.min(range.upperBound, g + SubjectSimulator.groupSize)
+          do {
+            try self.simulateGroup(first + group.lowerBound, count: group.count, simulator: simulator, slots: slots + group.lowerBound,
+              into: base + group.lowerBound * self.columns)
+          } catch {
+            // Find which patient failed, alone.
+            for i in group { self.simulateOne(i, first: first, simulator: simulator, base: base, slots: slots, failure: failure) }
           }
+          g = group.upperBound
         }
-        c += t
       }
     }
     if let (error, _) = failure.first { throw error }
@@ -244,32 +232,28 @@ extension CohortSimulation {
     nonisolated(unsafe) let base = out
     nonisolated(unsafe) let slots = patients
     let t = request.threads
-    workers { w in
+    forEachItem(chunks, threads: t) { w, c in
       let simulator = self.simulators[w]
-      var c = w
-      while c < chunks {
-        let end = Swift.min(count, (c + 1) * Self.chunk)
-        var i = c * Self.chunk
-        while i < end {
-          // A group: consecutive patients, at most `groupSize`.
-          var j = i + 1
-          while j < end && j - i < SubjectSimulator.groupSize && indices[j] == indices[j - 1] + 1 { j += 1 }
-          var grouped = false
-          if !self.request.variesDosing && j - i > 1 {
-            grouped = (try? self.simulateGroup(indices[i], count: j - i, simulator: simulator, slots: slots + i, into: base + i * self.columns)) != nil
-          }
-          if !grouped {
-            for k in i..<j {
-              do {
-                _ = try self.simulatePatient(indices[k], simulator: simulator, into: base + k * self.columns)
-              } catch {
-                failure.record(error, patient: indices[k])
-              }
+      let end = Swift.min(count, (c + 1) * Self.chunk)
+      var i = c * Self.chunk
+      while i < end {
+        // A group: consecutive patients, at most `groupSize`.
+        var j = i + 1
+        while j < end && j - i < SubjectSimulator.groupSize && indices[j] == indices[j - 1] + 1 { j += 1 }
+        var grouped = false
+        if !self.request.variesDosing && j - i > 1 {
+          grouped = (try? self.simulateGroup(indices[i], count: j - i, simulator: simulator, slots: slots + i, into: base + i * self.columns)) != nil
+        }
+        if !grouped {
+          for k in i..<j {
+            do {
+              _ = try self.simulatePatient(indices[k], simulator: simulator, into: base + k * self.columns)
+            } catch {
+              failure.record(error, patient: indices[k])
             }
           }
-          i = j
         }
-        c += t
+        i = j
       }
     }
     if let (error, _) = failure.first { throw error }
@@ -312,12 +296,7 @@ public final class CohortMatrix: CohortValueSource, @unchecked Sendable {  // im
   }
 
   public func parallelColumns(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {
-    let t = threads
-    if t == 1 { for c in 0..<count { work(c) }; return }
-    DispatchQueue.concurrentPerform(iterations: t) { w in
-      var c = w
-      while c < count { work(c); c += t }
-    }
+    forEachItem(count, threads: threads) { _, c in work(c) }
   }
 }
 
