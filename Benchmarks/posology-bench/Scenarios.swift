@@ -179,7 +179,7 @@ final class Bench {
   func cohort(_ name: String, subjects: Int) throws {
     let model = try workload.model(name)
     let request = workload.request(model, subjects: subjects, threads: cores)
-    let runs = subjects >= 1_000_000 ? 1 : repetitions
+    let runs = subjects >= 1_000_000 && !options.repetitionsGiven ? 1 : repetitions
     let warm = subjects > 10_000 ? 0 : warmup
     var outcome: CohortOutcome?
     var peaks: [Double] = [], summaryTimes: [Double] = [], cpu: [Double] = []

@@ -10,6 +10,8 @@ import Darwin
 struct BenchOptions {
   var filters: [String] = []
   var repetitions = 5
+  /// Whether `--repetitions` was given (the 1,000,000-patient cohorts run once unless it was).
+  var repetitionsGiven = false
   var smoke = false
   var long = false
   var probe: String?
@@ -24,7 +26,7 @@ struct BenchOptions {
     Usage: posology-bench [options]
       --filter NAME       run only the scenario named NAME, or else those whose names contain NAME
                           (repeatable, or comma-separated; --list shows the names)
-      --repetitions N     timed runs per scenario, after one warm-up run [5]
+      --repetitions N     timed runs per scenario, after one warm-up run [5; 1 for 1M patients]
       --smoke             small sizes, one run, no warm-up: checks that everything runs and that the
                           accuracy and determinism checks pass (exit 1 if one fails); times mean nothing
       --long              also run the 1,000,000-patient cohorts
@@ -49,7 +51,7 @@ struct BenchOptions {
     while i < arguments.count {
       switch arguments[i] {
       case "--filter": o.filters += value().split(separator: ",").map(String.init)
-      case "--repetitions": guard let n = Int(value()), n >= 1 else { fail("--repetitions needs a whole number ≥ 1") }; o.repetitions = n
+      case "--repetitions": guard let n = Int(value()), n >= 1 else { fail("--repetitions needs a whole number ≥ 1") }; o.repetitions = n; o.repetitionsGiven = true
       case "--smoke": o.smoke = true
       case "--long": o.long = true
       case "--probe": o.probe = value()

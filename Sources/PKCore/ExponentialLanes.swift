@@ -122,7 +122,7 @@ struct ExponentialLanes {
         let t1 = i + 1 == pieces ? next : t0 + h
         for j in 0..<n { saved[j] = y[j] }
         let before = nu
-        nu = Self.advance(y, m: m, nu: before, coefficients: coefficientBuffer!, rate: rate)
+        nu = structuredETDRK4(y, chain: m, nu: before, coefficients: coefficientBuffer!, rate: rate)
         for l in 0..<active where ok[l] {
           if !paths[l].needsCare(central: saved[c][l]) && y[c][l].isFinite
             && !paths[l].fails(before: before[l], after: nu[l], h: h, central: saved[c][l])
@@ -141,43 +141,6 @@ struct ExponentialLanes {
         }
       }
       t = next
-    }
-  }
-
-  /// `StructuredETDRK4Step.advance` on four lanes: the same operations in the same order, lane by lane.
-  @inline(__always)
-  static func advance(_ y: UnsafeMutablePointer<Lanes>, m: Int, nu: Lanes, coefficients: UnsafePointer<Lanes>, rate: (Lanes) -> Lanes) -> Lanes {
-    let X = coefficients, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + 2 * m
-    let DH = CF + 2 * m, DF = DH + 4, V = DF + 4
-    do {
-      var h1c = Lanes.zero, h1p = Lanes.zero, h2c = Lanes.zero, h3c = Lanes.zero, h3p = Lanes.zero
-      for j in 0..<m {
-        let x = y[j]
-        h1c += CH[j] * x; h1p += CH[m + j] * x
-        h2c += CXH[j] * x
-        h3c += CF[j] * x; h3p += CF[m + j] * x
-      }
-      var i = m - 1
-      while i >= 0 {
-        var s = Lanes.zero
-        for j in 0...i { s += X[i * m + j] * y[j] }
-        y[i] = s
-        i -= 1
-      }
-      let dc = y[m], dp = y[m + 1]
-      let pc = V[0], pp = V[1]
-      let ec = DH[0] * dc + DH[1] * dp + h1c
-      let ep = DH[2] * dc + DH[3] * dp + h1p
-      let ac = ec + pc * nu, ap = ep + pp * nu
-      let na = rate(ac)
-      let nc2 = rate(ec + pc * na)
-      let nc3 = rate(DH[0] * ac + DH[1] * ap + h2c + pc * (2 * nc2 - nu))
-      let middle = na + nc2
-      let newC = DF[0] * dc + DF[1] * dp + h3c + V[2] * nu + V[4] * middle + V[6] * nc3
-      let newP = DF[2] * dc + DF[3] * dp + h3p + V[3] * nu + V[5] * middle + V[7] * nc3
-      y[m] = newC
-      y[m + 1] = newP
-      return rate(newC)
     }
   }
 }

@@ -98,37 +98,60 @@ final class StructuredETDRK4Step {
   /// Advances `y` (chain, then A_c, A_p) by one step, given `nu = N(y)`; returns `N` of the new state.
   @inline(__always)
   func advance(_ y: UnsafeMutablePointer<Double>, nu: Double, _ N: MichaelisMenten) -> Double {
-    let m = self.m
-    let X = UnsafePointer(storage), CH = X + m * m, CXH = CH + 2 * m, CF = CXH + 2 * m
-    let DH = CF + 2 * m, DF = DH + 4, V = DF + 4
-    var h1c = 0.0, h1p = 0.0, h2c = 0.0, h3c = 0.0, h3p = 0.0
-    for j in 0..<m {
-      let x = y[j]
-      h1c += CH[j] * x; h1p += CH[m + j] * x
-      h2c += CXH[j] * x
-      h3c += CF[j] * x; h3p += CF[m + j] * x
-    }
-    // x⁺ = X x, bottom row first so each row still reads the old amounts above it.
-    var i = m - 1
-    while i >= 0 {
-      var s = 0.0
-      for j in 0...i { s += X[i * m + j] * y[j] }
-      y[i] = s
-      i -= 1
-    }
-    let dc = y[m], dp = y[m + 1]
-    let pc = V[0], pp = V[1]
-    let ec = DH[0] * dc + DH[1] * dp + h1c
-    let ep = DH[2] * dc + DH[3] * dp + h1p
-    let ac = ec + pc * nu, ap = ep + pp * nu
-    let na = N.value(central: ac)
-    let nc2 = N.value(central: ec + pc * na)
-    let nc3 = N.value(central: DH[0] * ac + DH[1] * ap + h2c + pc * (2 * nc2 - nu))
-    let middle = na + nc2
-    let newC = DF[0] * dc + DF[1] * dp + h3c + V[2] * nu + V[4] * middle + V[6] * nc3
-    let newP = DF[2] * dc + DF[3] * dp + h3p + V[3] * nu + V[5] * middle + V[7] * nc3
-    y[m] = newC
-    y[m + 1] = newP
-    return N.value(central: newC)
+    structuredETDRK4(y, chain: m, nu: nu, coefficients: storage) { N.value(central: $0) }
   }
+}
+
+/// The arithmetic of the structured step, shared by one patient (`Double`) and four SIMD lanes
+/// (`SIMD4<Double>`, `ExponentialLanes`), so both run the same operations in the same order.
+protocol StepArithmetic {
+  static var zero: Self { get }
+  static func + (a: Self, b: Self) -> Self
+  static func - (a: Self, b: Self) -> Self
+  static func * (a: Self, b: Self) -> Self
+  static func * (a: Double, b: Self) -> Self
+  static func += (a: inout Self, b: Self)
+}
+
+extension Double: StepArithmetic {}
+extension SIMD4: StepArithmetic where Scalar == Double {}
+
+/// One structured ETDRK4 step (the formulas in `StructuredETDRK4Step`'s documentation) on amounts
+/// `y` (m chain amounts, then A_c, A_p) with coefficients in `StructuredETDRK4Step`'s layout;
+/// `rate(A_c)` is the saturable term. Returns `rate` of the new central amount.
+@inline(__always)
+func structuredETDRK4<T: StepArithmetic>(
+  _ y: UnsafeMutablePointer<T>, chain m: Int, nu: T, coefficients: UnsafePointer<T>, rate: (T) -> T
+) -> T {
+  let X = coefficients, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + 2 * m
+  let DH = CF + 2 * m, DF = DH + 4, V = DF + 4
+  var h1c = T.zero, h1p = T.zero, h2c = T.zero, h3c = T.zero, h3p = T.zero
+  for j in 0..<m {
+    let x = y[j]
+    h1c += CH[j] * x; h1p += CH[m + j] * x
+    h2c += CXH[j] * x
+    h3c += CF[j] * x; h3p += CF[m + j] * x
+  }
+  // x⁺ = X x, bottom row first so each row still reads the old amounts above it.
+  var i = m - 1
+  while i >= 0 {
+    var s = T.zero
+    for j in 0...i { s += X[i * m + j] * y[j] }
+    y[i] = s
+    i -= 1
+  }
+  let dc = y[m], dp = y[m + 1]
+  let pc = V[0], pp = V[1]
+  let ec = DH[0] * dc + DH[1] * dp + h1c
+  let ep = DH[2] * dc + DH[3] * dp + h1p
+  let ac = ec + pc * nu, ap = ep + pp * nu
+  let na = rate(ac)
+  let nc2 = rate(ec + pc * na)
+  let nc3 = rate(DH[0] * ac + DH[1] * ap + h2c + pc * (2 * nc2 - nu))
+  let middle = na + nc2
+  let newC = DF[0] * dc + DF[1] * dp + h3c + V[2] * nu + V[4] * middle + V[6] * nc3
+  let newP = DF[2] * dc + DF[3] * dp + h3p + V[3] * nu + V[5] * middle + V[7] * nc3
+  y[m] = newC
+  y[m + 1] = newP
+  return rate(newC)
 }

@@ -17,7 +17,7 @@ struct SummaryTests {
       ("all equal", [Double](repeating: 4.5, count: n)),
       ("organ pipe", (0..<n).map { Double(min($0, n - $0)) }),
       ("few distinct, sorted", (0..<n).map { Double($0 * 4 / max(1, n)) }),
-      ("signed zeros and tiny", (0..<n).map { _ in [0.0, 1e-300, -1e-300, 5e-324, 1][Int(rng.next() % 5)] }),
+      ("signed zeros and tiny", (0..<n).map { _ in [0.0, 1e-300, -1e-300, Double.leastNonzeroMagnitude, 1][Int(rng.next() % 5)] }),
     ]
   }
 

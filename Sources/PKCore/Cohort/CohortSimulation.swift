@@ -75,50 +75,7 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
 
   /// Simulates patients `first ..< first + count` into `out` (row-major, `columns` per patient).
   func simulateBatch(first: Int, count: Int, into out: UnsafeMutablePointer<Double>) throws -> [VirtualPatient] {
-    let chunks = (count + Self.chunk - 1) / Self.chunk
-    let patients = UnsafeMutablePointer<VirtualPatient?>.allocate(capacity: count)
-    patients.initialize(repeating: nil, count: count)
-    defer { patients.deinitialize(count: count); patients.deallocate() }
-    let failure = FailureBox()
-    nonisolated(unsafe) let base = out
-    nonisolated(unsafe) let slots = patients
-    let t = request.threads
-    forEachItem(chunks, threads: t) { w, c in
-      let simulator = self.simulators[w]
-      let range = (c * Self.chunk)..<Swift.min(count, (c + 1) * Self.chunk)
-      if self.request.variesDosing {
-        for i in range { self.simulateOne(i, first: first, simulator: simulator, base: base, slots: slots, failure: failure) }
-      } else {
-        // Patients given the same doses run side by side (`SubjectSimulator.groupSize` lanes);
-        // each patient's values do not depend on its group, so neither does the output.
-        var g = range.lowerBound
-        while g < range.upperBound {
-          let group = g..<Swift.min(range.upperBound, g + SubjectSimulator.groupSize)
-          do {
-            try self.simulateGroup(first + group.lowerBound, count: group.count, simulator: simulator, slots: slots + group.lowerBound,
-              into: base + group.lowerBound * self.columns)
-          } catch {
-            // Find which patient failed, alone.
-            for i in group { self.simulateOne(i, first: first, simulator: simulator, base: base, slots: slots, failure: failure) }
-          }
-          g = group.upperBound
-        }
-      }
-    }
-    if let (error, _) = failure.first { throw error }
-    return (0..<count).map { patients[$0]! }
-  }
-
-  /// Patient `first + i` alone into row i of the batch, recording a failure.
-  private func simulateOne(
-    _ i: Int, first: Int, simulator: SubjectSimulator, base: UnsafeMutablePointer<Double>,
-    slots: UnsafeMutablePointer<VirtualPatient?>, failure: FailureBox
-  ) {
-    do {
-      slots[i] = try simulatePatient(first + i, simulator: simulator, into: base + i * columns)
-    } catch {
-      failure.record(error, patient: first + i)
-    }
+    try simulateRows(Array(first..<(first + count)), into: out)
   }
 
   /// Patients `index ..< index + count`, all given the regimens' scheduled doses, side by side;
@@ -220,9 +177,12 @@ extension CohortSimulation {
     }
   }
 
-  /// Simulates the patients `indices` (ascending) into consecutive rows of `out`, in chunks per
-  /// worker as `simulateBatch` does.
-  func simulateRows(_ indices: [Int], into out: UnsafeMutablePointer<Double>) throws {
+  /// Simulates the patients `indices` (ascending) into consecutive rows of `out`, in chunks of 16
+  /// rows taken by the workers as they finish (`forEachItem`). Consecutive patients given the same
+  /// doses run side by side (`SubjectSimulator.groupSize` lanes); each patient's values do not
+  /// depend on its group, so neither does the output. Returns the patients.
+  @discardableResult
+  func simulateRows(_ indices: [Int], into out: UnsafeMutablePointer<Double>) throws -> [VirtualPatient] {
     let count = indices.count
     let chunks = (count + Self.chunk - 1) / Self.chunk
     let patients = UnsafeMutablePointer<VirtualPatient?>.allocate(capacity: count)
@@ -247,7 +207,7 @@ extension CohortSimulation {
         if !grouped {
           for k in i..<j {
             do {
-              _ = try self.simulatePatient(indices[k], simulator: simulator, into: base + k * self.columns)
+              slots[k] = try self.simulatePatient(indices[k], simulator: simulator, into: base + k * self.columns)
             } catch {
               failure.record(error, patient: indices[k])
             }
@@ -257,6 +217,7 @@ extension CohortSimulation {
       }
     }
     if let (error, _) = failure.first { throw error }
+    return (0..<count).map { patients[$0]! }
   }
 }
 
