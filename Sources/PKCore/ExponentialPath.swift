@@ -7,11 +7,14 @@ import PKNumerics
 ///
 /// Steps run from stop to stop (grid times and dose times), split into equal substeps of at most
 /// `maximumStep` days; the matrix functions are computed once per distinct step length and cached,
-/// so a regular regimen on a daily grid costs one set per patient. A substep that starts where
-/// the saturable term is stiff or not smooth in time — `h·Vm·Km/(Km + C)² > 0.5`, i.e. C near or
-/// below Km: before and just after the first dose, and in a long washout — is integrated by the
-/// adaptive method instead (`adaptive`), and the fast steps resume afterwards. Accuracy is pinned
-/// by tests against the rtol-1e-11 references: ≤ 1e-5 relative where C > 0.01 mg/L.
+/// so a regular regimen on a daily grid costs one set per patient. The fast steps themselves run in
+/// `ExponentialLanes` (four patients side by side, `StructuredETDRK4Step`'s arithmetic); this type
+/// holds one patient's model, step cache and `carefulSubstep`, which takes a substep where one
+/// fast step would not do: C below `safeAbove` (the saturable term bends, or is stiff: before and
+/// just after the first dose, a long washout) or a fast step that failed its a-posteriori check —
+/// by quarter steps, or by the adaptive integrator (`WindowIntegrator`) where it is stiff.
+/// Accuracy is pinned by tests against the rtol-1e-11 references: ≤ 1e-5 relative where
+/// C > 0.01 mg/L.
 struct ExponentialPath {
   static let maximumStep = 1.0
   let parameters: PKParameters
@@ -19,7 +22,7 @@ struct ExponentialPath {
   let central: Int
   let linear: [Double]
   let direction: [Double]
-  /// The saturable term, and where a substep needs more than one fast step (see `sample`).
+  /// The saturable term, and where a substep needs more than one fast step (see `carefulSubstep`).
   let N: MichaelisMenten
   let safeAbove: Double
   let handOver: Double
