@@ -46,8 +46,9 @@ struct ExponentialLanes {
   }
 
   /// Samples each active lane's `factor·A_c` on the grid into its output (pre-dose values at dose
-  /// times). `adaptive(lane, y, t0, t1, c)` is `ExponentialPath.sample`'s adaptive integrator for
-  /// that lane's patient.
+  /// times). `adaptive(lane, y, t0, t1, c)` advances that lane's drug amounts `y` from t0 towards
+  /// t1 with an adaptive integrator, stopping once the concentration is at least `c`, and returns
+  /// the time reached (`ExponentialPath.carefulSubstep`).
   /// - Returns: per lane, false when that patient must be integrated adaptively from the start.
   mutating func sample(
     doses: [Dose], grid: OutputGrid, factors: [Double], outputs: [UnsafeMutablePointer<Double>],
