@@ -25,8 +25,8 @@ struct ExponentialLanes {
     paths = (0..<Self.width).map { ExponentialPath(parameters: parameters[$0 < parameters.count ? $0 : 0]) }
   }
 
-  /// Each lane's step coefficients for length h, interleaved (coefficient i of lane l at [i][l]);
-  /// nil for a lane whose matrix functions are not finite is reported through `finite`.
+  /// Each lane's step coefficients for length h, interleaved (coefficient i of lane l at [i][l]),
+  /// and which lanes' matrix functions are finite.
   private mutating func steps(for h: Double) -> (coefficients: [Lanes], finite: SIMDMask<SIMD4<Int64>>) {
     var finite = SIMDMask<SIMD4<Int64>>(repeating: true)
     var lanes: [StructuredETDRK4Step] = []
@@ -69,14 +69,12 @@ struct ExponentialLanes {
       let conc = Lanes(Swift.max(x[0], 0), Swift.max(x[1], 0), Swift.max(x[2], 0), Swift.max(x[3], 0))
       return vmax * conc / (km + conc)
     }
-    // The lanes' amounts and their copy from before the current step (n each), and the current
-    // step's coefficients, as raw buffers: the step loop does no array bookkeeping.
+    // The lanes' amounts and their copy from before the current step (n each), as a raw buffer:
+    // the step loop does no array bookkeeping.
     let y = UnsafeMutablePointer<Lanes>.allocate(capacity: 2 * n)
     y.initialize(repeating: .zero, count: 2 * n)
     let saved = y + n
     defer { y.deallocate() }
-    var coefficientBuffer: UnsafeMutablePointer<Lanes>? = nil
-    defer { coefficientBuffer?.deallocate() }
     var lane = [Double](repeating: 0, count: 2 * n)
     var t = 0.0, k = 0, d = 0
     var nu = Lanes.zero
@@ -109,13 +107,7 @@ struct ExponentialLanes {
       } else {
         let count = Swift.max(1, (span / ExponentialPath.maximumStep).rounded(.up))
         (pieces, h) = (Int(count), span / count)
-        if h != currentH {
-          (current, finite) = steps(for: h)
-          currentH = h
-          coefficientBuffer?.deallocate()
-          coefficientBuffer = .allocate(capacity: current.count)
-          coefficientBuffer!.initialize(from: current, count: current.count)
-        }
+        if h != currentH { (current, finite) = steps(for: h); currentH = h }
       }
       for l in 0..<active where ok[l] && !finite[l] { ok[l] = false }
       for i in 0..<pieces {
@@ -123,7 +115,7 @@ struct ExponentialLanes {
         let t1 = i + 1 == pieces ? next : t0 + h
         for j in 0..<n { saved[j] = y[j] }
         let before = nu
-        nu = structuredETDRK4(y, chain: m, nu: before, coefficients: coefficientBuffer!, rate: rate)
+        nu = current.withUnsafeBufferPointer { structuredETDRK4(y, chain: m, nu: before, coefficients: $0.baseAddress!, rate: rate) }
         for l in 0..<active where ok[l] {
           if !paths[l].needsCare(central: saved[c][l]) && y[c][l].isFinite
             && !paths[l].fails(before: before[l], after: nu[l], h: h, central: saved[c][l])

@@ -28,8 +28,8 @@ final class StructuredETDRK4Step {
   let m: Int
   /// Whether every coefficient is finite (the matrix functions could be computed).
   let isFinite: Bool
-  /// X (m×m, row-major), then C½, C½X½, C (2×m each), then D½, D (2×2 each), then p, q₁, q₂, q₃
-  /// (disposition rows, 2 each).
+  /// X (m×m, row-major), then C½ (2×m), the central row of C½X½ (m), C (2×m), then D½, D (2×2
+  /// each), then p, q₁, q₂, q₃ (disposition rows, 2 each).
   let storage: UnsafeMutablePointer<Double>
   let count: Int
 
@@ -39,10 +39,10 @@ final class StructuredETDRK4Step {
     let E = 0, EH = n * n, P = 2 * n * n, Q1 = P + n, Q2 = Q1 + n, Q3 = Q2 + n
     self.h = h
     self.m = m
-    count = m * m + 6 * m + 8 + 8
+    count = m * m + 5 * m + 8 + 8
     storage = .allocate(capacity: count)
     storage.initialize(repeating: 0, count: count)
-    let X = storage, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + 2 * m, DH = CF + 2 * m, DF = DH + 4, V = DF + 4
+    let X = storage, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + m, DH = CF + 2 * m, DF = DH + 4, V = DF + 4
     for i in 0..<m { for j in 0...i { X[i * m + j] = all[E + i * n + j] } }
     for r in 0..<2 {
       let row = m + r
@@ -59,13 +59,12 @@ final class StructuredETDRK4Step {
       V[4 + r] = all[Q2 + row]
       V[6 + r] = all[Q3 + row]
     }
-    // C½ X½, with X½ the chain block of E½ (lower triangular).
-    for r in 0..<2 {
-      for j in 0..<m {
-        var s = 0.0
-        for k in j..<m { s += CH[r * m + k] * all[EH + k * n + j] }
-        CXH[r * m + j] = s
-      }
+    // The central row of C½ X½, with X½ the chain block of E½ (lower triangular); only c₃'s
+    // central amount is needed.
+    for j in 0..<m {
+      var s = 0.0
+      for k in j..<m { s += CH[k] * all[EH + k * n + j] }
+      CXH[j] = s
     }
     var finite = true
     for i in 0..<count where !storage[i].isFinite { finite = false }
@@ -123,7 +122,7 @@ extension SIMD4: StepArithmetic where Scalar == Double {}
 func structuredETDRK4<T: StepArithmetic>(
   _ y: UnsafeMutablePointer<T>, chain m: Int, nu: T, coefficients: UnsafePointer<T>, rate: (T) -> T
 ) -> T {
-  let X = coefficients, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + 2 * m
+  let X = coefficients, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + m
   let DH = CF + 2 * m, DF = DH + 4, V = DF + 4
   var h1c = T.zero, h1p = T.zero, h2c = T.zero, h3c = T.zero, h3p = T.zero
   for j in 0..<m {

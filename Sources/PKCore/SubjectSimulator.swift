@@ -128,7 +128,8 @@ public final class SubjectSimulator {
       let systems = group.map { CompartmentSystem(parameters: $0) }
       let integrator = integrator(for: systems[0].dimension)
       var full = [Double](repeating: 0, count: systems[0].dimension)
-      // `.auto`'s switch to RODAS4 is sticky per patient, never shared between lanes.
+      // Per patient: whether a window was too stiff for the compact integrator (then RODAS4 takes
+      // this patient's later windows too, as `.auto` would; never shared between lanes).
       var stiff = [Bool](repeating: false, count: group.count)
       var lanes = ExponentialLanes(parameters: group)
       let drug = lanes.paths[0].n
@@ -147,16 +148,15 @@ public final class SubjectSimulator {
         if !stiff[l], let reached = compact.advance(models[l], y, from: t0, to: t1, stopAbove: level * group[l].Vc) {
           return reached
         }
-        // Stiff (or not finite): the general integrator, RODAS4 from here on for this patient.
+        // Stiff (or not finite): RODAS4, from here on for this patient.
         stiff[l] = true
         // Only the drug amounts matter here; the tracking states restart from 0.
         for i in 0..<full.count { full[i] = i < drug ? y[i] : 0 }
         var watch = ConcentrationWatch(central: systems[l].layout.central, level: level * group[l].Vc)
-        integrator.stiffnessDetected = stiff[l]
+        integrator.stiffnessDetected = true
         let reached = try full.withUnsafeMutableBufferPointer {
           try integrator.advance(systems[l], state: $0.baseAddress!, from: t0, to: t1, observer: &watch)
         }
-        stiff[l] = integrator.stiffnessDetected
         for i in 0..<drug { y[i] = full[i] }
         return reached
       }
