@@ -69,6 +69,22 @@ struct ExponentialLanes {
       let conc = Lanes(Swift.max(x[0], 0), Swift.max(x[1], 0), Swift.max(x[2], 0), Swift.max(x[3], 0))
       return vmax * conc / (km + conc)
     }
+    // Each lane's `ExponentialPath.needsCare` threshold, for `suspect`.
+    var safeAbove = Lanes.zero
+    for l in 0..<Self.width { safeAbove[l] = paths[l].safeAbove }
+    /// Whether any lane's step from central amount `a` to `b` (saturable rates `nu` → `nuAfter`)
+    /// may need care: the lanes' `needsCare`, non-finite and `fails` tests side by side, without
+    /// their `vmax > 0` condition (a superset of the lanes the lane-by-lane test flags).
+    @inline(__always) func suspect(before a: Lanes, after b: Lanes, nu: Lanes, nuAfter: Lanes, h: Double) -> Bool {
+      let conc = a * invVc
+      let low = conc .< safeAbove
+      let notFinite = (b - b) .!= .zero
+      let delta: Lanes = nuAfter - nu
+      let change: Lanes = delta.replacing(with: -delta, where: delta .< 0) * h
+      let allowed: Lanes = 1e-4 * a.replacing(with: -a, where: a .< 0)
+      let changed = change .> allowed
+      return any(low .| notFinite .| changed)
+    }
     // The lanes' amounts and their copy from before the current step (n each), as a raw buffer:
     // the step loop does no array bookkeeping.
     let y = UnsafeMutablePointer<Lanes>.allocate(capacity: 2 * n)
@@ -107,30 +123,37 @@ struct ExponentialLanes {
       } else {
         let count = Swift.max(1, (span / ExponentialPath.maximumStep).rounded(.up))
         (pieces, h) = (Int(count), span / count)
-        if h != currentH { (current, finite) = steps(for: h); currentH = h }
+        if h != currentH {
+          (current, finite) = steps(for: h)
+          currentH = h
+          for l in 0..<active where !finite[l] { ok[l] = false }
+        }
       }
-      for l in 0..<active where ok[l] && !finite[l] { ok[l] = false }
-      for i in 0..<pieces {
-        let t0 = t + Double(i) * h
-        let t1 = i + 1 == pieces ? next : t0 + h
-        for j in 0..<n { saved[j] = y[j] }
-        let before = nu
-        nu = current.withUnsafeBufferPointer { structuredETDRK4(y, chain: m, nu: before, coefficients: $0.baseAddress!, rate: rate) }
-        for l in 0..<active where ok[l] {
-          if !paths[l].needsCare(central: saved[c][l]) && y[c][l].isFinite
-            && !paths[l].fails(before: before[l], after: nu[l], h: h, central: saved[c][l])
-          {
-            continue
+      try current.withUnsafeBufferPointer { coefficients in
+        for i in 0..<pieces {
+          let t0 = t + Double(i) * h
+          let t1 = i + 1 == pieces ? next : t0 + h
+          for j in 0..<n { saved[j] = y[j] }
+          let before = nu
+          nu = structuredETDRK4(y, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
+          // All lanes' checks at once; only a flagged step goes through the lanes one by one.
+          guard suspect(before: saved[c], after: y[c], nu: before, nuAfter: nu, h: h) else { continue }
+          for l in 0..<active where ok[l] {
+            if !paths[l].needsCare(central: saved[c][l]) && y[c][l].isFinite
+              && !paths[l].fails(before: before[l], after: nu[l], h: h, central: saved[c][l])
+            {
+              continue
+            }
+            let good = try lane.withUnsafeMutableBufferPointer { buffer in
+              let v = buffer.baseAddress!
+              for j in 0..<n { v[j] = saved[j][l] }
+              let good = try paths[l].carefulSubstep(v, saved: v + n, from: t0, to: t1) { try adaptive(l, $0, $1, $2, $3) }
+              for j in 0..<n { y[j][l] = v[j] }
+              nu[l] = paths[l].N.value(v)
+              return good
+            }
+            if !good { ok[l] = false }
           }
-          let good = try lane.withUnsafeMutableBufferPointer { buffer in
-            let v = buffer.baseAddress!
-            for j in 0..<n { v[j] = saved[j][l] }
-            let good = try paths[l].carefulSubstep(v, saved: v + n, from: t0, to: t1) { try adaptive(l, $0, $1, $2, $3) }
-            for j in 0..<n { y[j][l] = v[j] }
-            nu[l] = paths[l].N.value(v)
-            return good
-          }
-          if !good { ok[l] = false }
         }
       }
       t = next

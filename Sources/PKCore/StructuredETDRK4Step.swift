@@ -75,21 +75,23 @@ final class StructuredETDRK4Step {
 
   /// `ETDRK4Step.coefficients` (E, E½, then p, q₁, q₂, q₃), computed block by block: E and E½
   /// from one exponential of the n×n matrix (no augmentation), and the φ-columns from the
-  /// disposition block alone (`φ_k(hA)b` lies in it, see above) — a 5×5 augmented exponential
-  /// instead of an (n+3)×(n+3) one, and of small norm (no transit rates in it).
+  /// disposition block alone (`φ_k(hA)b` lies in it, see above): 2×2 and of small norm (no
+  /// transit rates in it), so `MatrixFunctions.phiVectorsHalfAndFull` sums their Taylor series
+  /// (a 5×5 augmented exponential where the norm is larger) instead of an (n+3)×(n+3) exponential.
   static func coefficients(linear a: [Double], chain m: Int, direction b: [Double], h: Double) -> [Double] {
     let n = m + 2
     let (half, full) = MatrixFunctions.exponentialHalfAndFull(a, n: n, h: h)
     var block = [Double](repeating: 0, count: 4)
     for r in 0..<2 { for s in 0..<2 { block[r * 2 + s] = a[(m + r) * n + m + s] } }
-    let phis = MatrixFunctions.phiColumnsHalfAndFull(block, n: 2, b: [b[m], b[m + 1]], h: h, order: 3)
-    let (f1, f2, f3) = (phis.full.phi[0], phis.full.phi[1], phis.full.phi[2])  // h φ1 b, h² φ2 b, h³ φ3 b
+    let phis = MatrixFunctions.phiVectorsHalfAndFull(block, n: 2, b: [b[m], b[m + 1]], h: h, order: 3)
+    let f = phis.full  // h φ1 b, h² φ2 b, h³ φ3 b, 2 values each
     var vectors = [Double](repeating: 0, count: 4 * n)
     for r in 0..<2 {
-      vectors[m + r] = phis.half.phi[0][r]
-      vectors[n + m + r] = f1[r] - 3 * f2[r] / h + 4 * f3[r] / (h * h)
-      vectors[2 * n + m + r] = 2 * f2[r] / h - 4 * f3[r] / (h * h)
-      vectors[3 * n + m + r] = -f2[r] / h + 4 * f3[r] / (h * h)
+      vectors[m + r] = phis.half[r]
+      let (f1, f2, f3) = (f[r], f[2 + r], f[4 + r])
+      vectors[n + m + r] = f1 - 3 * f2 / h + 4 * f3 / (h * h)
+      vectors[2 * n + m + r] = 2 * f2 / h - 4 * f3 / (h * h)
+      vectors[3 * n + m + r] = -f2 / h + 4 * f3 / (h * h)
     }
     return full + half + vectors
   }

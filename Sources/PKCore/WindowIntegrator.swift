@@ -19,16 +19,31 @@ final class WindowIntegrator {
   let atol: Double
   private var capacity = 0
   private var work: UnsafeMutablePointer<Double>
-  private let a: [Double]
-  private let e: [Double]
+  private let tableau = Coefficients(ExplicitRungeKuttaTableau.dormandPrince54)
 
   init(relativeTolerance: Double, absoluteTolerance: Double) {
     rtol = relativeTolerance
     atol = absoluteTolerance
     work = .allocate(capacity: 1)
-    let tableau = ExplicitRungeKuttaTableau.dormandPrince54
-    a = tableau.a
-    e = tableau.e
+  }
+
+  /// The Dormand–Prince coefficients by name (`a_ij`: stage i from stage j; `e_j`: error
+  /// weights, b − b̂), so each stage below is one loop over the amounts. `a_61` and `e_1` are zero
+  /// in this tableau and left out.
+  private struct Coefficients {
+    let a10, a20, a21, a30, a31, a32, a40, a41, a42, a43: Double
+    let a50, a51, a52, a53, a54, a60, a62, a63, a64, a65: Double
+    let e0, e2, e3, e4, e5, e6: Double
+
+    init(_ t: ExplicitRungeKuttaTableau) {
+      precondition(t.stages == 7 && t.a[6 * 7 + 1] == 0 && t.e[1] == 0)
+      func a(_ i: Int, _ j: Int) -> Double { t.a[i * 7 + j] }
+      (a10, a20, a21, a30, a31, a32) = (a(1, 0), a(2, 0), a(2, 1), a(3, 0), a(3, 1), a(3, 2))
+      (a40, a41, a42, a43) = (a(4, 0), a(4, 1), a(4, 2), a(4, 3))
+      (a50, a51, a52, a53, a54) = (a(5, 0), a(5, 1), a(5, 2), a(5, 3), a(5, 4))
+      (a60, a62, a63, a64, a65) = (a(6, 0), a(6, 2), a(6, 3), a(6, 4), a(6, 5))
+      (e0, e2, e3, e4, e5, e6) = (t.e[0], t.e[2], t.e[3], t.e[4], t.e[5], t.e[6])
+    }
   }
 
   deinit { work.deallocate() }
@@ -74,53 +89,53 @@ final class WindowIntegrator {
     }
     let k = work, y0 = work + 7 * n, y1 = y0 + n, stage = y1 + n, err = stage + n
     y0.update(from: y, count: n)
-    let a = self.a, e = self.e
-    return a.withUnsafeBufferPointer { ap in
-      e.withUnsafeBufferPointer { ep -> Double? in
-        let A = ap.baseAddress!, E = ep.baseAddress!
-        var controller = StepSizeController(errorOrder: 4)
-        model.derivatives(y0, k)
-        var h = initialStep(model, y0: y0, f0: k, scratch: stage, out: err, n: n, span: t1 - t0)
-        var t = t0
-        for _ in 0..<Self.budget {
-          let lands = t + 1.01 * h >= t1
-          let step = lands ? t1 - t : h
-          for s in 1..<7 {
-            let input = s == 6 ? y1 : stage
-            for i in 0..<n {
-              var sum = 0.0
-              for j in 0..<s { sum += A[s * 7 + j] * k[j * n + i] }
-              input[i] = y0[i] + step * sum
-            }
-            model.derivatives(input, k + s * n)
-          }
-          var sum = 0.0
-          for i in 0..<n {
-            var d = 0.0
-            for j in 0..<7 { d += E[j] * k[j * n + i] }
-            let scale = atol + rtol * Swift.max(Swift.abs(y0[i]), Swift.abs(y1[i]))
-            let r = step * d / scale
-            sum += r * r
-          }
-          let error = (sum / Double(n)).squareRoot()
-          guard error.isFinite else { return nil }
-          if error <= 1 {
-            y0.update(from: y1, count: n)
-            k.update(from: k + 6 * n, count: n)
-            t = lands ? t1 : t + step
-            if lands || y0[c] >= level {
-              y.update(from: y0, count: n)
-              return t
-            }
-            h = controller.accepted(stepSize: step, error: error)
-          } else {
-            h = controller.rejected(stepSize: step, error: error)
-            guard h > 10 * t.ulp else { return nil }
-          }
+    let k1 = k + n, k2 = k1 + n, k3 = k2 + n, k4 = k3 + n, k5 = k4 + n, k6 = k5 + n
+    let T = tableau
+    var controller = StepSizeController(errorOrder: 4)
+    model.derivatives(y0, k)
+    var h = initialStep(model, y0: y0, f0: k, scratch: stage, out: err, n: n, span: t1 - t0)
+    var t = t0
+    for _ in 0..<Self.budget {
+      let lands = t + 1.01 * h >= t1
+      let step = lands ? t1 - t : h
+      for i in 0..<n { stage[i] = y0[i] + step * (T.a10 * k[i]) }
+      model.derivatives(stage, k1)
+      for i in 0..<n { stage[i] = y0[i] + step * (T.a20 * k[i] + T.a21 * k1[i]) }
+      model.derivatives(stage, k2)
+      for i in 0..<n { stage[i] = y0[i] + step * (T.a30 * k[i] + T.a31 * k1[i] + T.a32 * k2[i]) }
+      model.derivatives(stage, k3)
+      for i in 0..<n { stage[i] = y0[i] + step * (T.a40 * k[i] + T.a41 * k1[i] + T.a42 * k2[i] + T.a43 * k3[i]) }
+      model.derivatives(stage, k4)
+      for i in 0..<n {
+        stage[i] = y0[i] + step * (T.a50 * k[i] + T.a51 * k1[i] + T.a52 * k2[i] + T.a53 * k3[i] + T.a54 * k4[i])
+      }
+      model.derivatives(stage, k5)
+      for i in 0..<n { y1[i] = y0[i] + step * (T.a60 * k[i] + T.a62 * k2[i] + T.a63 * k3[i] + T.a64 * k4[i] + T.a65 * k5[i]) }
+      model.derivatives(y1, k6)
+      var sum = 0.0
+      for i in 0..<n {
+        let d = T.e0 * k[i] + T.e2 * k2[i] + T.e3 * k3[i] + T.e4 * k4[i] + T.e5 * k5[i] + T.e6 * k6[i]
+        let scale = atol + rtol * Swift.max(Swift.abs(y0[i]), Swift.abs(y1[i]))
+        let r = step * d / scale
+        sum += r * r
+      }
+      let error = (sum / Double(n)).squareRoot()
+      guard error.isFinite else { return nil }
+      if error <= 1 {
+        y0.update(from: y1, count: n)
+        k.update(from: k6, count: n)
+        t = lands ? t1 : t + step
+        if lands || y0[c] >= level {
+          y.update(from: y0, count: n)
+          return t
         }
-        return nil
+        h = controller.accepted(stepSize: step, error: error)
+      } else {
+        h = controller.rejected(stepSize: step, error: error)
+        guard h > 10 * t.ulp else { return nil }
       }
     }
+    return nil
   }
 
   /// Hairer's starting step (*Solving ODEs I*, §II.4), as `ODEIntegrator` computes it.

@@ -13,8 +13,10 @@ public struct StepSizeController: Sendable {
   public let alpha: Double
   /// `1/(q+1)`, the exponent of the plain (integral) controller used after a rejection.
   public let errorExponent: Double
-  private var previousError = 1e-4
+  /// `ln errPrev` (kept as a logarithm: one `log` and one `exp` per step instead of two `pow`s).
+  private var previousLogError = Self.logErrorFloor
   private var lastWasRejected = false
+  private static let logErrorFloor = log(1e-4)
 
   public init(errorOrder: Int) {
     errorExponent = 1.0 / Double(errorOrder + 1)
@@ -23,17 +25,18 @@ public struct StepSizeController: Sendable {
 
   /// Forgets the error history: call after a discontinuity (a dose).
   public mutating func reset() {
-    previousError = 1e-4
+    previousLogError = Self.logErrorFloor
     lastWasRejected = false
   }
 
   /// The step to try after an accepted step of size `h` with scaled error `error ≤ 1`.
   public mutating func accepted(stepSize h: Double, error: Double) -> Double {
-    let err = Swift.max(error, 1e-10)
-    var factor = safety * pow(err, -alpha) * pow(previousError, beta)
+    let logError = log(Swift.max(error, 1e-10))
+    // safety · err^(−α) · errPrev^β
+    var factor = safety * exp(-alpha * logError + beta * previousLogError)
     factor = Swift.min(maxFactor, Swift.max(minFactor, factor))
     if lastWasRejected { factor = Swift.min(factor, 1) }
-    previousError = Swift.max(error, 1e-4)
+    previousLogError = Swift.max(logError, Self.logErrorFloor)
     lastWasRejected = false
     return h * factor
   }

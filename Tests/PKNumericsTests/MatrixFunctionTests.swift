@@ -36,6 +36,34 @@ struct MatrixFunctionTests {
     }
   }
 
+  @Test("φ-vectors by Taylor series (‖hA‖₁ ≤ 1) agree with the augmented Padé exponential to 1e-14")
+  func phiVectorsByTaylorMatchPade() {
+    // Two-compartment disposition blocks (the shipped models' and stiffer), a 3×3 chain block,
+    // and one past the Taylor bound (which must give the Padé values exactly).
+    let cases: [([Double], Int, [Double], Double)] = [
+      ([-0.256, 0.310, 0.211, -0.310], 2, [-1, 0], 1),
+      ([-0.111, 0.129, 0.0652, -0.129], 2, [-1, 0], 0.25),
+      ([-0.6, 0.35, 0.2, -0.35], 2, [-1, 0.5], 1),
+      ([-0.3, 0, 0, 0.3, -0.2, 0.1, 0, 0.15, -0.1], 3, [0, -1, 0], 1.5),
+      ([-1.0e-9, 0, 0, -2.0e-9], 2, [1, 1], 1),
+      ([-3.0, 1.0, 2.0, -1.5], 2, [-1, 0], 1),
+    ]
+    for (a, n, b, h) in cases {
+      let taylor = MatrixFunctions.phiVectorsHalfAndFull(a, n: n, b: b, h: h, order: 3)
+      let pade = MatrixFunctions.phiColumnsHalfAndFull(a, n: n, b: b, h: h, order: 3)
+      for k in 0..<3 {
+        for i in 0..<n {
+          let (x, y) = (taylor.full[k * n + i], pade.full.phi[k][i])
+          let (xh, yh) = (taylor.half[k * n + i], pade.half.phi[k][i])
+          let scale = pade.full.phi[k].map(abs).max()!
+          let scaleHalf = pade.half.phi[k].map(abs).max()!
+          #expect(abs(x - y) <= 1e-14 * scale, "full k=\(k + 1) i=\(i): \(x) vs \(y) for \(a), h \(h)")
+          #expect(abs(xh - yh) <= 1e-14 * scaleHalf, "half k=\(k + 1) i=\(i): \(xh) vs \(yh) for \(a), h \(h)")
+        }
+      }
+    }
+  }
+
   /// y' = −y + b·N(y), N(y) = −y²: logistic-like, exact y(t) = 1/(1 − (1 − 1/y0)e^{t})… use
   /// y' = −2y + y²: y(t) = 2/(1 + (2/y0 − 1)e^{2t}).
   @Test("ETDRK4 converges with order 4 on a semilinear scalar problem")
