@@ -18,11 +18,11 @@ struct ExponentialLanes {
   let active: Int
   private var coefficients: [UInt64: [Lanes]] = [:]
 
-  init(parameters: [PKParameters]) {
+  init(parameters: [PKParameters], chainExponentials: ChainExponentials = ChainExponentials()) {
     precondition(!parameters.isEmpty && parameters.count <= Self.width)
     precondition(parameters.allSatisfy { $0.ntr == parameters[0].ntr })
     active = parameters.count
-    paths = (0..<Self.width).map { ExponentialPath(parameters: parameters[$0 < parameters.count ? $0 : 0]) }
+    paths = (0..<Self.width).map { ExponentialPath(parameters: parameters[$0 < parameters.count ? $0 : 0], chainExponentials: chainExponentials) }
   }
 
   /// Each lane's step coefficients for length h, interleaved (coefficient i of lane l at [i][l]),

@@ -28,9 +28,11 @@ struct ExponentialPath {
   let handOver: Double
   let stiffnessScale: Double
   private var steps: [UInt64: StructuredETDRK4Step] = [:]
+  private let chainExponentials: ChainExponentials
 
-  init(parameters p: PKParameters) {
+  init(parameters p: PKParameters, chainExponentials: ChainExponentials = ChainExponentials()) {
     parameters = p
+    self.chainExponentials = chainExponentials
     n = p.ntr + 3
     central = p.ntr + 1
     var a = [Double](repeating: 0, count: n * n)
@@ -72,7 +74,7 @@ struct ExponentialPath {
   mutating func step(for h: Double) -> StructuredETDRK4Step {
     if let s = steps[h.bitPattern] { return s }
     if steps.count >= 16 { steps.removeAll(keepingCapacity: true) }
-    let s = StructuredETDRK4Step(linear: linear, chain: central, direction: direction, h: h)
+    let s = StructuredETDRK4Step(linear: linear, chain: central, direction: direction, h: h, chainExponentials: chainExponentials)
     steps[h.bitPattern] = s
     return s
   }
