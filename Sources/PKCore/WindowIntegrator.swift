@@ -6,8 +6,12 @@ import PKNumerics
 /// workspace reused for every window of every patient.
 ///
 /// Same method, tableau (`ExplicitRungeKuttaTableau.dormandPrince54`), error norm (Hairer's RMS of
-/// `err/(atol + rtol·max(|y₀|, |y₁|))`), starting step and PI controller (`StepSizeController`)
-/// as `ODEIntegrator`; the error is measured on the drug amounts alone. A window it cannot finish
+/// `err/(atol + rtol·max(|y₀|, |y₁|))`) and starting step as `ODEIntegrator`; the error is
+/// measured on the drug amounts alone. The step control is `StepSizeController` without its
+/// proportional term (β = 0): a window starts from a tiny step with errors far below tolerance,
+/// and the integral controller grows the step faster there (measured: 20 % fewer steps in
+/// kovalenko2016's first-dose window, 8 % in kovalenko2020's, 13 % over zhang2021's windows; no
+/// rejections, accuracy unchanged). A window it cannot finish
 /// within `budget` steps (stiff: a saturable term far sharper than the shipped models') or with
 /// finite values is left to the caller, which integrates it with `ODEIntegrator`'s `.auto`
 /// (RODAS4 for stiff segments).
@@ -91,7 +95,7 @@ final class WindowIntegrator {
     y0.update(from: y, count: n)
     let k1 = k + n, k2 = k1 + n, k3 = k2 + n, k4 = k3 + n, k5 = k4 + n, k6 = k5 + n
     let T = tableau
-    var controller = StepSizeController(errorOrder: 4)
+    var controller = StepSizeController(errorOrder: 4, beta: 0)
     model.derivatives(y0, k)
     var h = initialStep(model, y0: y0, f0: k, scratch: stage, out: err, n: n, span: t1 - t0)
     var t = t0

@@ -9,7 +9,7 @@ public struct StepSizeController: Sendable {
   public var safety = 0.9
   public var minFactor = 0.2
   public var maxFactor = 10.0
-  public var beta = 0.04
+  public let beta: Double
   public let alpha: Double
   /// `1/(q+1)`, the exponent of the plain (integral) controller used after a rejection.
   public let errorExponent: Double
@@ -18,7 +18,9 @@ public struct StepSizeController: Sendable {
   private var lastWasRejected = false
   private static let logErrorFloor = log(1e-4)
 
-  public init(errorOrder: Int) {
+  /// `beta` 0 gives the plain (integral) controller.
+  public init(errorOrder: Int, beta: Double = 0.04) {
+    self.beta = beta
     errorExponent = 1.0 / Double(errorOrder + 1)
     alpha = errorExponent - 0.75 * beta
   }
