@@ -8,7 +8,7 @@ import PKNumerics
 /// Steps run from stop to stop (grid times and dose times), split into equal substeps of at most
 /// `maximumStep` days; the matrix functions are computed once per distinct step length and cached,
 /// so a regular regimen on a daily grid costs one set per patient. The fast steps themselves run in
-/// `ExponentialLanes` (four patients side by side, `StructuredETDRK4Step`'s arithmetic); this type
+/// `ExponentialLanes` (eight patients side by side, `StructuredETDRK4Step`'s arithmetic); this type
 /// holds one patient's model, step cache and `carefulSubstep`, which takes a substep where one
 /// fast step would not do: C below `safeAbove` (the saturable term bends, or is stiff: before and
 /// just after the first dose, a long washout) or a fast step that failed its a-posteriori check —

@@ -173,7 +173,7 @@ final class StructuredETDRK4Step {
 }
 
 /// The arithmetic of the structured step, shared by one patient (`Double`) and four SIMD lanes
-/// (`SIMD4<Double>`, `ExponentialLanes`), so both run the same operations in the same order.
+/// (`SIMD8<Double>`, `ExponentialLanes`), so both run the same operations in the same order.
 protocol StepArithmetic {
   static var zero: Self { get }
   static func + (a: Self, b: Self) -> Self
@@ -184,7 +184,7 @@ protocol StepArithmetic {
 }
 
 extension Double: StepArithmetic {}
-extension SIMD4: StepArithmetic where Scalar == Double {}
+extension SIMD8: StepArithmetic where Scalar == Double {}
 
 /// One structured ETDRK4 step (the formulas in `StructuredETDRK4Step`'s documentation) on amounts
 /// `y` (m chain amounts, then A_c, A_p) with coefficients in `StructuredETDRK4Step`'s layout;
