@@ -1,5 +1,5 @@
 import Foundation
-import PKCore
+@testable import PKCore
 import PKNumerics
 import Testing
 
@@ -37,6 +37,59 @@ struct SummaryTests {
         var b = values
         var c = values
         #expect(b.withUnsafeMutableBufferPointer { ColumnSummary.bySelection($0) } == ColumnSummary.of(&c), "\(name), n = \(n)")
+      }
+    }
+  }
+
+  /// Larger columns for the distribution selection: the shapes above, and ones whose values
+  /// crowd a few bins of their range (outliers, zeros beside small values, huge spans, ulp steps).
+  static func wideArrays(_ n: Int, _ rng: inout SplitMix64) -> [(String, [Double])] {
+    Self.arrays(n, &rng) + [
+      ("log-normal", (0..<n).map { _ in exp(2 * (rng.uniform() - 0.5) + 3) }),
+      ("BLQ zeros and concentrations", (0..<n).map { _ in rng.uniform() < 0.3 ? 0 : 0.078 + 60 * rng.uniform() }),
+      ("one huge outlier", (0..<n).map { $0 == n / 3 ? 1e300 : 1 + rng.uniform() }),
+      ("signed, 1e-300…1e300", (0..<n).map { _ in (rng.uniform() < 0.5 ? -1 : 1) * pow(10, 600 * rng.uniform() - 300) }),
+      ("ulp steps", (0..<n).map { _ in 0x1p22 + Double(rng.next() % 64) * 0x1p-30 }),
+      ("two values and signed zeros", (0..<n).map { _ in [-0.0, 0.0, 7, -7][Int(rng.next() % 4)] }),
+      ("infinities", (0..<n).map { _ in [Double.infinity, -Double.infinity, 1, rng.uniform()][Int(rng.next() % 4)] }),
+    ]
+  }
+
+  @Test("distribution selection gives the order statistics of sorting, and bySelection the summary of sorting")
+  func orderStatisticsEqualSorting() {
+    var rng = SplitMix64(state: 123)
+    for n in [1, 2, 255, 256, 257, 300, 1000, 4097, 20_000, 65_537] {
+      for (name, values) in Self.wideArrays(n, &rng) {
+        let sorted = values.sorted()
+        let rankSets = [ColumnSummary.neededRanks(count: n), [0], [n - 1], Array(Set([0, n / 2, n - 1])).sorted(), Array(0..<n).filter { $0 % 97 == 5 }]
+        for ranks in rankSets where !ranks.isEmpty {
+          var a = values
+          let got = a.withUnsafeMutableBufferPointer { ColumnSummary.orderStatistics($0, ranks: ranks) }
+          #expect(got == ranks.map { sorted[$0] }, "\(name), n = \(n), ranks \(ranks.prefix(10))")
+        }
+        var b = values
+        var c = values
+        let summary = b.withUnsafeMutableBufferPointer { ColumnSummary.bySelection($0) }
+        let reference = ColumnSummary.of(&c)
+        // Mean and SD bit for bit; percentiles equal (or the same NaN, from ∞ − ∞ with infinities).
+        #expect(summary.mean.bitPattern == reference.mean.bitPattern && summary.sd.bitPattern == reference.sd.bitPattern, "\(name), n = \(n)")
+        #expect(zip(summary.percentiles, reference.percentiles).allSatisfy { $0 == $1 || $0.bitPattern == $1.bitPattern }, "\(name), n = \(n)")
+      }
+    }
+  }
+
+  @Test("moments and range in one pass: the same moments as adding one by one")
+  func momentsWithRange() {
+    var rng = SplitMix64(state: 9)
+    for n in [0, 1, 7, 1000] {
+      for (name, values) in Self.wideArrays(max(n, 1), &rng) {
+        let part = Array(values.prefix(n))
+        var one = ExactMoments()
+        for v in part { one.add(v) }
+        var all = ExactMoments()
+        let range = part.withUnsafeBufferPointer { all.addReportingRange(contentsOf: $0) }
+        #expect(all == one, "\(name), n = \(n)")
+        #expect(range.minimum == (part.min() ?? .infinity) && range.maximum == (part.max() ?? -.infinity), "\(name), n = \(n)")
       }
     }
   }
@@ -224,6 +277,29 @@ struct SummaryTests {
     let source = Source(rows: rows, columns: columns, values: values, batch: 4000)
     let (got, report) = try StreamingSummary.summarizeReporting(source, tuning: tiny)
     #expect(got == expected && report.narrowedColumns > 0, "\(report)")
+  }
+
+  @Test("the in-memory cohort summary (column-major, any batch size and threads) equals sorting each column")
+  func inMemorySummaryEqualsSorting() throws {
+    let grid = try OutputGrid(step: 7, horizon: 84)
+    var request = CohortRequest(model: Fixtures.model("kovalenko2020"), weights: try BodyWeights.parse("normal:75,15"), subjects: 1500, seed: 8, threads: 1,
+      regimens: [labelDoses(horizon: 84), labelDoses(horizon: 84)], grid: grid, solver: SubjectSimulator.defaultOptions)
+    request.observed = true
+    let reference = CohortSimulation(request)
+    var rows: [Double] = []
+    try reference.forEachBatch(pass: 1) { _, _, values in rows.append(contentsOf: values) }
+    let expected = Self.sortedSummaries(rows, rows: reference.rows, columns: reference.columns)
+    for (threads, batch) in [(1, 4096), (2, 100), (3, 1)] {
+      request.threads = threads
+      #expect(try CohortSimulation(request, batchSize: batch).summarize() == expected, "threads \(threads), batch \(batch)")
+    }
+    // Row-major matrices of a few rows, including one.
+    for n in [1, 2, 5, 300] {
+      let values = Self.cohort(rows: n, columns: 9, seed: UInt64(n))
+      let matrix = CohortMatrix(rows: n, columns: 9, threads: 2)
+      matrix.values = values
+      #expect(matrix.summarizeBySelection() == Self.sortedSummaries(values, rows: n, columns: 9), "n = \(n)")
+    }
   }
 
   @Test("a streamed cohort simulates each patient once plus a pilot sample, with the same bytes as in memory")

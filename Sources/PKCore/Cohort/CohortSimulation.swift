@@ -267,21 +267,36 @@ extension CohortSimulation {
   /// the cohort again, so memory stays bounded whatever the number of patients.
   public static let inMemoryValues = 64 << 20
 
+  /// Rows of a batch transposed per work item (a multiple of 8, the transposition's tile).
+  static let transposeRows = 256
+
   /// Whether a cohort of this size is summarised in memory.
   public var fitsInMemory: Bool { Double(rows) * Double(columns) <= Double(Self.inMemoryValues) }
 
   /// The exact summaries of every column: in memory when the cohort fits (one simulation), else in
   /// passes over the simulation (`StreamingSummary`). Both give the same bytes.
+  ///
+  /// In memory, each batch is transposed as it is simulated (`StreamingSummary.transpose`, slices
+  /// of rows in parallel) into column-major storage, not zero-filled first (every value is
+  /// written), so each column's summary then reads contiguous memory (`ColumnSummary.bySelection`),
+  /// columns in parallel.
   public func summarize() throws -> [ColumnSummary] {
     guard fitsInMemory else { return try StreamingSummary.summarize(self) }
-    let matrix = CohortMatrix(rows: rows, columns: columns, threads: request.threads)
-    let columns = self.columns
+    let rows = self.rows, columns = self.columns
+    let storage = UnsafeMutablePointer<Double>.allocate(capacity: rows * columns)
+    defer { storage.deallocate() }
+    nonisolated(unsafe) let byColumn = storage
     try forEachBatch(pass: 1) { first, count, values in
-      matrix.values.withUnsafeMutableBufferPointer { dst in
-        (dst.baseAddress! + first * columns).update(from: values.baseAddress!, count: count * columns)
+      nonisolated(unsafe) let batch = values.baseAddress!
+      let slices = (count + Self.transposeRows - 1) / Self.transposeRows
+      forEachItem(slices, threads: request.threads) { _, k in
+        let r0 = k * Self.transposeRows, height = Swift.min(Self.transposeRows, count - r0)
+        StreamingSummary.transpose(batch + r0 * columns, rows: height, columns: columns, rowStride: columns, into: byColumn + first + r0, columnStride: rows)
       }
     }
-    return matrix.summarizeBySelection()
+    return mapItems(columns, threads: request.threads) { c in
+      ColumnSummary.bySelection(UnsafeMutableBufferPointer(start: byColumn + c * rows, count: rows))
+    }
   }
 }
 
@@ -289,19 +304,17 @@ extension CohortMatrix {
   /// Every column's exact summary by selection (`ColumnSummary.bySelection`), columns in parallel:
   /// one pass over memory instead of the multi-pass narrowing, same results.
   public func summarizeBySelection() -> [ColumnSummary] {
-    let out = UnsafeMutablePointer<ColumnSummary?>.allocate(capacity: columns)
-    out.initialize(repeating: nil, count: columns)
-    defer { out.deinitialize(count: columns); out.deallocate() }
-    nonisolated(unsafe) let slots = out
     let rows = self.rows, columns = self.columns
-    values.withUnsafeBufferPointer { all in
+    let blocks: [[ColumnSummary]] = values.withUnsafeBufferPointer { all in
       nonisolated(unsafe) let base = all.baseAddress!
-      parallelColumns(StreamingSummary.blockCount(columns)) { block in
-        StreamingSummary.forEachColumn(inBlock: block, base: base, rows: rows, columns: columns) { c, column in
-          slots[c] = ColumnSummary.bySelection(UnsafeMutableBufferPointer(mutating: column))
+      return mapItems(StreamingSummary.blockCount(columns), threads: threads) { block in
+        var summaries: [ColumnSummary] = []
+        StreamingSummary.forEachColumn(inBlock: block, base: base, rows: rows, columns: columns) { _, column in
+          summaries.append(ColumnSummary.bySelection(UnsafeMutableBufferPointer(mutating: column)))
         }
+        return summaries
       }
     }
-    return (0..<columns).map { out[$0]! }
+    return blocks.flatMap { $0 }
   }
 }

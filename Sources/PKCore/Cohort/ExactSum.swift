@@ -67,19 +67,28 @@ public struct ExactMoments: Sendable, Equatable {
 
   /// Adds every value (the same result as `add` one by one; the accumulators stay in registers).
   public mutating func add(contentsOf values: UnsafeBufferPointer<Double>) {
+    _ = addReportingRange(contentsOf: values)
+  }
+
+  /// Adds every value, as `add(contentsOf:)`, and returns the smallest and largest value
+  /// ((+∞, −∞) when there is none; of equal zeros, either). One pass for both: the summary's
+  /// selection needs the range, and the values are read from memory once.
+  mutating func addReportingRange(contentsOf values: UnsafeBufferPointer<Double>) -> (minimum: Double, maximum: Double) {
     var total: Int128 = 0
     var a0: UInt64 = 0, a1: UInt64 = 0, a2: UInt64 = 0  // a2 counts carries: < values.count
     var rest = ExactMoments()
+    var minimum = Double.infinity, maximum = -Double.infinity
     for x in values {
+      minimum = x < minimum ? x : minimum
+      maximum = x > maximum ? x : maximum
       let scaled = x * ExactSum.scale
-      if Swift.abs(scaled) < 0x1p63 {
+      if scaled > -0x1p63 && scaled < 0x1p63 {  // |scaled| < 2^63, as in `add`, in the form of Int64's own check
         let fixed = Int64(scaled)
         total &+= Int128(fixed)
-        let m = fixed.magnitude
-        let (hi, lo) = m.multipliedFullWidth(by: m)
+        let (hi, lo) = fixed.multipliedFullWidth(by: fixed)  // X² < 2^126: 0 ≤ hi < 2^62
         let (v0, c0) = a0.addingReportingOverflow(lo)
         a0 = v0
-        let (v1, c1) = a1.addingReportingOverflow(hi &+ (c0 ? 1 : 0))
+        let (v1, c1) = a1.addingReportingOverflow(UInt64(bitPattern: hi) &+ (c0 ? 1 : 0))
         a1 = v1
         a2 &+= c1 ? 1 : 0
       } else {
@@ -87,8 +96,9 @@ public struct ExactMoments: Sendable, Equatable {
       }
     }
     sum &+= total &+ rest.sum
-    addLimbs([a0, a1, a2, 0, 0])
+    addLimbs((a0, a1, a2, 0, 0))
     addLimbs(rest.limbs)
+    return (minimum, maximum)
   }
 
   @inline(never)
@@ -96,7 +106,7 @@ public struct ExactMoments: Sendable, Equatable {
     sum &+= fixed
     let m = fixed.magnitude
     let (hi, lo) = m.multipliedFullWidth(by: m)
-    addLimbs([UInt64(truncatingIfNeeded: lo), UInt64(truncatingIfNeeded: lo >> 64), UInt64(truncatingIfNeeded: hi), UInt64(truncatingIfNeeded: hi >> 64), 0])
+    addLimbs((UInt64(truncatingIfNeeded: lo), UInt64(truncatingIfNeeded: lo >> 64), UInt64(truncatingIfNeeded: hi), UInt64(truncatingIfNeeded: hi >> 64), 0))
   }
 
   /// Adds 2^128 (the carry out of the low two limbs).
@@ -109,21 +119,25 @@ public struct ExactMoments: Sendable, Equatable {
     }
   }
 
-  var limbs: [UInt64] {
-    get { [s0, s1, s2, s3, s4] }
-    set { s0 = newValue[0]; s1 = newValue[1]; s2 = newValue[2]; s3 = newValue[3]; s4 = newValue[4] }
-  }
+  /// ΣX² as five little-endian limbs (a tuple: no heap allocation when merging).
+  typealias Limbs = (UInt64, UInt64, UInt64, UInt64, UInt64)
 
-  mutating func addLimbs(_ other: [UInt64]) {
-    var l = limbs
+  var limbs: Limbs { (s0, s1, s2, s3, s4) }
+
+  /// ΣX² += `other` (mod 2^320).
+  mutating func addLimbs(_ other: Limbs) {
     var c: UInt64 = 0
-    for k in 0..<5 {
-      let (a, o1) = l[k].addingReportingOverflow(other[k])
-      let (b, o2) = a.addingReportingOverflow(c)
-      l[k] = b
+    func add(_ a: UInt64, _ b: UInt64) -> UInt64 {
+      let (x, o1) = a.addingReportingOverflow(b)
+      let (y, o2) = x.addingReportingOverflow(c)
       c = (o1 ? 1 : 0) + (o2 ? 1 : 0)
+      return y
     }
-    limbs = l
+    s0 = add(s0, other.0)
+    s1 = add(s1, other.1)
+    s2 = add(s2, other.2)
+    s3 = add(s3, other.3)
+    s4 = add(s4, other.4)
   }
 
   public static func + (a: ExactMoments, b: ExactMoments) -> ExactMoments {
@@ -143,7 +157,7 @@ public struct ExactMoments: Sendable, Equatable {
   /// rounded once to the nearest double (ties to even); 0 when n ≤ 1.
   public func variance(count n: Int) -> Double {
     guard n > 1 else { return 0 }
-    var numerator = WideUInt(limbs).multiplied(by: UInt64(n))
+    var numerator = WideUInt([s0, s1, s2, s3, s4]).multiplied(by: UInt64(n))
     let s = sum.magnitude
     let (hi, lo) = s.multipliedFullWidth(by: s)
     let square = WideUInt([UInt64(truncatingIfNeeded: lo), UInt64(truncatingIfNeeded: lo >> 64), UInt64(truncatingIfNeeded: hi), UInt64(truncatingIfNeeded: hi >> 64)])
@@ -295,17 +309,65 @@ extension ColumnSummary {
     return Array(Set(ranks)).sorted()
   }
 
-  /// The same summary as `of(_:)` (exact moments, exact order statistics) by one multi-rank
-  /// selection instead of a full sort: O(n) expected. `values` is reordered.
+  /// The same summary as `of(_:)` (exact moments, exact order statistics) without a sort: one pass
+  /// for the moments and the range, then `orderStatistics` (O(n)). `values` may be reordered.
   public static func bySelection(_ values: UnsafeMutableBufferPointer<Double>) -> ColumnSummary {
     let n = values.count
     var moments = ExactMoments()
-    moments.add(contentsOf: UnsafeBufferPointer(values))
+    let range = moments.addReportingRange(contentsOf: UnsafeBufferPointer(values))
     let ranks = neededRanks(count: n)
-    select(values, ranks: ranks)
+    let statistics = orderStatistics(values, ranks: ranks, range: range)
+    let byRank = Dictionary(uniqueKeysWithValues: zip(ranks, statistics))
     return ColumnSummary(
       mean: moments.mean(count: n), sd: moments.sd(count: n),
-      percentiles: probabilities.map { p in type7(p, orderStatistic: { values[$0] }, count: n) })
+      percentiles: probabilities.map { p in type7(p, orderStatistic: { byRank[$0]! }, count: n) })
+  }
+
+  /// Up to this many values, `orderStatistics` selects directly (`select`).
+  static let directSelectionLimit = 256
+
+  /// The order statistics of `ranks` (ascending, distinct, 0-based) of `values` (not NaN), whose
+  /// smallest and largest values are `range` (found when not given). `values` may be reordered.
+  ///
+  /// Distribution selection: one pass histograms the values by an order-preserving 64-bit key
+  /// (`StreamingSummary.key`) into up to 2^11 equal key ranges spanning `range`; the cumulative
+  /// counts give, for every wanted rank, the bin holding it and its rank within that bin. A second
+  /// pass copies out only the values of those bins (typically a few percent of the column), bin by
+  /// bin, and each bin's ranks are resolved recursively: directly when small, else by the same
+  /// histogram on the bin's own, narrower range. A bin never holds every value (the smallest and
+  /// largest fall in different bins), and each level narrows the key range at least 8-fold, so the
+  /// recursion ends. Values in lower bins are smaller, so the results are the exact order
+  /// statistics (those of sorting; of equal zeros, either sign may be returned).
+  static func orderStatistics(
+    _ values: UnsafeMutableBufferPointer<Double>, ranks: [Int], range: (minimum: Double, maximum: Double)? = nil
+  ) -> [Double] {
+    if values.count <= directSelectionLimit {
+      select(values, ranks: ranks)
+      return ranks.map { values[$0] }
+    }
+    let range = range ?? Self.range(of: UnsafeBufferPointer(values))
+    if !(range.minimum < range.maximum) { return ranks.map { _ in range.minimum } }
+    let bins = KeyBins(range, count: values.count)
+    let segments = bins.segments(counts: bins.histogram(UnsafeBufferPointer(values)), ranks: ranks)
+    let kept = bins.extract(UnsafeBufferPointer(values), segments: segments)
+    defer { kept.deallocate() }
+    var statistics: [Double] = []
+    statistics.reserveCapacity(ranks.count)
+    for segment in segments {
+      let bin = UnsafeMutableBufferPointer(rebasing: kept[segment.start..<(segment.start + segment.count)])
+      statistics += orderStatistics(bin, ranks: segment.ranks)
+    }
+    return statistics
+  }
+
+  /// The smallest and largest of `values` (not NaN; of equal zeros, either).
+  static func range(of values: UnsafeBufferPointer<Double>) -> (minimum: Double, maximum: Double) {
+    var minimum = Double.infinity, maximum = -Double.infinity
+    for x in values {
+      minimum = x < minimum ? x : minimum
+      maximum = x > maximum ? x : maximum
+    }
+    return (minimum, maximum)
   }
 
   /// Multi-rank selection: afterwards `a[r]` holds the order statistic of rank r (0-based) for
@@ -424,5 +486,93 @@ extension ColumnSummary {
       }
       a[j + 1] = x
     }
+  }
+}
+
+/// Equal key ranges (bins) over a range of doubles, for `ColumnSummary.orderStatistics`.
+struct KeyBins {
+  /// The first key of bin 0.
+  let lo: UInt64
+  /// log2 of the keys per bin.
+  let shift: UInt64
+  /// Bins in use: `key(maximum)` falls in the last one.
+  let count: Int
+
+  /// A power of two of bins, n/8 to n/4 (16…2048), spanning the keys of `range` (minimum < maximum).
+  /// A range bound that is zero is taken as −0.0 below and +0.0 above, so either zero falls inside.
+  init(_ range: (minimum: Double, maximum: Double), count n: Int) {
+    let low = StreamingSummary.key(range.minimum == 0 ? -0.0 : range.minimum)
+    let high = StreamingSummary.key(range.maximum == 0 ? 0.0 : range.maximum)
+    let binBits = Swift.min(11, Swift.max(4, UInt64(n).bitLength - 3))
+    let span = high - low
+    shift = UInt64(Swift.max(0, span.bitLength - binBits))
+    lo = low
+    count = Int(span >> shift) + 1
+  }
+
+  @inline(__always)
+  func bin(_ x: Double) -> Int { Int(truncatingIfNeeded: (StreamingSummary.key(x) &- lo) &>> shift) }  // shift < 64
+
+  /// How many values fall in each bin.
+  func histogram(_ values: UnsafeBufferPointer<Double>) -> [Int] {
+    var counts = [Int](repeating: 0, count: count)
+    counts.withUnsafeMutableBufferPointer { c in
+      let base = c.baseAddress!
+      for x in values { base[bin(x)] &+= 1 }
+    }
+    return counts
+  }
+
+  /// A bin holding wanted ranks: where its values go in the extracted buffer, how many there are,
+  /// and the wanted ranks within the bin (ascending).
+  struct Segment {
+    var bin: Int
+    var start: Int
+    var count: Int
+    var ranks: [Int]
+  }
+
+  /// The bins holding `ranks` (ascending), in bin order, laid out one after another.
+  func segments(counts: [Int], ranks: [Int]) -> [Segment] {
+    var segments: [Segment] = []
+    var below = 0, b = 0, start = 0
+    for r in ranks {
+      while below + counts[b] <= r {
+        below += counts[b]
+        b += 1
+      }
+      if segments.last?.bin == b {
+        segments[segments.count - 1].ranks.append(r - below)
+      } else {
+        if let last = segments.last { start = last.start + last.count }
+        segments.append(Segment(bin: b, start: start, count: counts[b], ranks: [r - below]))
+      }
+    }
+    return segments
+  }
+
+  /// Copies the values of the segments' bins, each bin to its segment, into a new buffer (to
+  /// deallocate). Branch-free: every value is stored, those of other bins to a spare last slot.
+  func extract(_ values: UnsafeBufferPointer<Double>, segments: [Segment]) -> UnsafeMutableBufferPointer<Double> {
+    let total = segments.last.map { $0.start + $0.count } ?? 0
+    let out = UnsafeMutableBufferPointer<Double>.allocate(capacity: total + 1)
+    var next = [Int](repeating: total, count: count)
+    var step = [Int](repeating: 0, count: count)
+    for s in segments {
+      next[s.bin] = s.start
+      step[s.bin] = 1
+    }
+    next.withUnsafeMutableBufferPointer { next in
+      step.withUnsafeBufferPointer { step in
+        let next = next.baseAddress!, step = step.baseAddress!, base = out.baseAddress!
+        for x in values {
+          let b = bin(x)
+          let p = next[b]
+          base[p] = x
+          next[b] = p &+ step[b]
+        }
+      }
+    }
+    return out
   }
 }

@@ -16,6 +16,16 @@ func forEachItem(_ count: Int, threads: Int, _ body: @Sendable (_ worker: Int, _
   }
 }
 
+/// `[body(0), body(1), …, body(count − 1)]`, computed on `threads` workers (`forEachItem`).
+func mapItems<T>(_ count: Int, threads: Int, _ body: @Sendable (_ item: Int) -> T) -> [T] {
+  let slots = UnsafeMutablePointer<T?>.allocate(capacity: count)
+  slots.initialize(repeating: nil, count: count)
+  defer { slots.deinitialize(count: count); slots.deallocate() }
+  nonisolated(unsafe) let out = slots
+  forEachItem(count, threads: threads) { _, i in out[i] = body(i) }
+  return (0..<count).map { slots[$0]! }
+}
+
 /// Hands out `0..<count` in order, one index per call, under a lock.
 final class WorkQueue: @unchecked Sendable {  // `next` is guarded by `lock`
   private var next = 0
