@@ -178,7 +178,7 @@ public enum StreamingSummary {
         forEachColumn(inBlock: block, base: base, rows: rowCount, columns: columnCount) { c, values in
           let col = box.columns[c]
           col.moments.add(contentsOf: values)
-          for bracket in col.brackets { scan(values, bracket) }
+          scan(values, col.brackets)
           scan(values, col.ranges)
         }
       }
@@ -331,28 +331,53 @@ public enum StreamingSummary {
 
   // MARK: Scans
 
-  /// Counts a batch's values below, at and inside a bracket, keeping those strictly inside.
-  @inline(__always)
-  static func scan(_ values: UnsafeBufferPointer<Double>, _ b: Bracket) {
-    let lo = b.lo, width = b.hi &- b.lo
-    var below = 0, atLo = 0, atHi = 0, inside = b.inside
-    let capacity = b.capacity, kept = b.kept
-    for x in values {
-      let k = key(x)
-      below &+= k < lo ? 1 : 0
-      let d = k &- lo
-      if d <= width {
-        if d == 0 {
-          atLo += 1
-        } else if d == width {
-          atHi += 1
-        } else {
-          if inside < capacity { kept[inside] = x }
-          inside += 1
+  /// Counts a batch's values below, at and inside each of a column's brackets, keeping those
+  /// strictly inside, in one pass over the values for all brackets.
+  ///
+  /// The brackets come from the sorted pilot sample, so their bounds are non-decreasing
+  /// (`lo₀ ≤ lo₁ ≤ …`, `hi₀ ≤ hi₁ ≤ …`; equal bounds where the sample has ties). For a key k, let
+  /// t be the number of brackets with `lo_j ≤ k`. Then `k < lo_j` exactly when `t ≤ j`, so each
+  /// bracket's `below` is a prefix sum of a histogram of t; and the brackets holding k are among
+  /// `j < t` with `k ≤ hi_j`, found from `t − 1` downwards (usually none: the brackets are narrow).
+  /// The counts are those of scanning each bracket alone. Four interleaved histograms keep
+  /// consecutive values from waiting on each other's increment.
+  static func scan(_ values: UnsafeBufferPointer<Double>, _ brackets: [Bracket]) {
+    let count = brackets.count
+    if count == 0 { return }
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * count) { bounds in
+      withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * (count + 1)) { histograms in
+        let lo = bounds.baseAddress!, hi = lo + count
+        for j in 0..<count { lo[j] = brackets[j].lo; hi[j] = brackets[j].hi }
+        let counts = histograms.baseAddress!
+        counts.initialize(repeating: 0, count: 4 * (count + 1))
+        for (i, x) in values.enumerated() {
+          let k = key(x)
+          var t = 0
+          // Branch-free (a compare-and-set per bracket): k falls anywhere, a branch mispredicts.
+          for j in 0..<count { t &+= Int(unsafeBitCast(k >= lo[j], to: UInt8.self)) }
+          counts[(i & 3) * (count + 1) + t] &+= 1
+          var j = t - 1
+          while j >= 0 && k <= hi[j] {
+            let b = brackets[j]
+            let d = k &- lo[j]
+            if d == 0 {
+              b.atLo += 1
+            } else if d == hi[j] &- lo[j] {
+              b.atHi += 1
+            } else {
+              if b.inside < b.capacity { b.kept[b.inside] = x }
+              b.inside += 1
+            }
+            j -= 1
+          }
+        }
+        var below = 0
+        for j in 0..<count {
+          for h in 0..<4 { below += counts[h * (count + 1) + j] }
+          brackets[j].below += below
         }
       }
     }
-    b.below += below; b.atLo += atLo; b.atHi += atHi; b.inside = inside
   }
 
   /// Histograms (or collects) a batch's values into a column's narrowing ranges.
