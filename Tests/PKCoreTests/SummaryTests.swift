@@ -224,6 +224,40 @@ struct SummaryTests {
     }
   }
 
+  @Test("the one-pass bracket scan counts as scanning each bracket alone (ties, shared and open bounds)")
+  func bracketScanMatchesOneByOne() {
+    var rng = SplitMix64(state: 11)
+    for (name, values) in Self.arrays(3001, &rng) + [("zeros and a few", (0..<3001).map { $0 % 97 == 0 ? Double($0) : 0 })] {
+      // Brackets as the pilot makes them: bounds from a sorted sample at ascending indices, so
+      // they share bounds where the sample has ties, the first may be open below and the last above.
+      let sample = (0..<64).map { _ in values[Int(rng.next() % UInt64(values.count))] }.sorted()
+      for spans in [[(0, 3), (10, 20), (30, 31), (50, 63)], [(0, 63)], [(5, 5), (6, 6), (7, 40)]] {
+        func brackets() -> [StreamingSummary.Bracket] {
+          spans.enumerated().map { i, s in
+            let lo = i == 0 && s.0 == 0 ? 0 : StreamingSummary.key(sample[s.0])
+            let hi = i == spans.count - 1 && s.1 == 63 ? UInt64.max : StreamingSummary.key(sample[s.1])
+            return StreamingSummary.Bracket(lo: lo, hi: hi, capacity: 100)
+          }
+        }
+        let fused = brackets()
+        values.withUnsafeBufferPointer { StreamingSummary.scan($0, fused) }
+        for (b, f) in zip(brackets(), fused) {
+          // One bracket alone, as the definition reads.
+          for x in values {
+            let k = StreamingSummary.key(x)
+            if k < b.lo { b.below += 1 } else if k == b.lo { b.atLo += 1 } else if k == b.hi { b.atHi += 1 } else if k < b.hi {
+              if b.inside < b.capacity { b.kept[b.inside] = x }
+              b.inside += 1
+            }
+          }
+          #expect((f.below, f.atLo, f.atHi, f.inside) == (b.below, b.atLo, b.atHi, b.inside), "\(name) \(spans)")
+          let kept = Swift.min(b.inside, b.capacity)
+          #expect((0..<kept).map { f.kept[$0] }.map(\.bitPattern) == (0..<kept).map { b.kept[$0] }.map(\.bitPattern), "\(name) \(spans)")
+        }
+      }
+    }
+  }
+
   @Test("pilot + one pass equals sorting, for any pilot size and batch size, in one full pass")
   func pilotEqualsSorting() throws {
     let rows = 20_011, columns = 7
