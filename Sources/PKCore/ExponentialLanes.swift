@@ -51,11 +51,16 @@ struct ExponentialLanes {
   /// Samples each active lane's `factor·A_c` on the grid into its output (pre-dose values at dose
   /// times). `adaptive(lane, y, t0, t1, c)` advances that lane's drug amounts `y` from t0 towards
   /// t1 with an adaptive integrator, stopping once the concentration is at least `c`, and returns
-  /// the time reached (`ExponentialPath.carefulSubstep`).
+  /// the time reached (`ExponentialPath.carefulSubstep`). Where two or more lanes take that
+  /// window over the same substep (the first dose: every lane starts at C = 0), they go together
+  /// to `adaptiveLanes(taking, y, t0, t1, c)` (y: the lanes' amounts, interleaved), which returns
+  /// each taking lane's time reached, or nil for a lane `adaptive` must then take alone. Either
+  /// way a lane's window gives the same bytes (`WindowIntegrator`).
   /// - Returns: per lane, false when that patient must be integrated adaptively from the start.
   mutating func sample(
     doses: [Dose], grid: OutputGrid, factors: [Double], outputs: [UnsafeMutablePointer<Double>],
-    adaptive: (Int, UnsafeMutablePointer<Double>, Double, Double, Double) throws -> Double
+    adaptive: (Int, UnsafeMutablePointer<Double>, Double, Double, Double) throws -> Double,
+    adaptiveLanes: ([Bool], UnsafeMutablePointer<Lanes>, Double, Double, Lanes) throws -> [Double?]
   ) throws -> [Bool] {
     let n = paths[0].n, c = paths[0].central, m = c
     var ok = (0..<Self.width).map { $0 < active }
@@ -94,6 +99,10 @@ struct ExponentialLanes {
     y.initialize(repeating: .zero, count: 2 * n)
     let saved = y + n
     defer { y.deallocate() }
+    // The lanes' amounts through a shared adaptive window.
+    let window = UnsafeMutablePointer<Lanes>.allocate(capacity: n)
+    window.initialize(repeating: .zero, count: n)
+    defer { window.deallocate() }
     var lane = [Double](repeating: 0, count: 2 * n)
     var t = 0.0, k = 0, d = 0
     var nu = Lanes.zero
@@ -141,7 +150,37 @@ struct ExponentialLanes {
           nu = structuredETDRK4(y, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
           // All lanes' checks at once; only a flagged step goes through the lanes one by one.
           guard suspect(before: saved[c], after: y[c], nu: before, nuAfter: nu, h: h) else { continue }
-          for l in 0..<active where ok[l] {
+          // The lanes taking the adaptive window over this substep, side by side.
+          var windowed = [Bool](repeating: false, count: Self.width)
+          var taking = 0
+          for l in 0..<active where ok[l] && paths[l].takesWindow(central: saved[c][l], span: t1 - t0) {
+            windowed[l] = true
+            taking += 1
+          }
+          if taking >= 2 {
+            var levels = Lanes.zero
+            for l in 0..<Self.width { levels[l] = paths[l].handOver }
+            for j in 0..<n { window[j] = saved[j] }
+            let reached = try adaptiveLanes(windowed, window, t0, t1, levels)
+            for l in 0..<active where windowed[l] {
+              guard let r = reached[l] else {
+                windowed[l] = false  // alone, below
+                continue
+              }
+              let good = lane.withUnsafeMutableBufferPointer { buffer in
+                let v = buffer.baseAddress!
+                for j in 0..<n { v[j] = window[j][l] }
+                let good = paths[l].finishWindow(v, reached: r, end: t1)
+                for j in 0..<n { y[j][l] = v[j] }
+                nu[l] = paths[l].N.value(v)
+                return good
+              }
+              if !good { ok[l] = false }
+            }
+          } else {
+            windowed = [Bool](repeating: false, count: Self.width)
+          }
+          for l in 0..<active where ok[l] && !windowed[l] {
             if !paths[l].needsCare(central: saved[c][l]) && y[c][l].isFinite
               && !paths[l].fails(before: before[l], after: nu[l], h: h, central: saved[c][l])
             {

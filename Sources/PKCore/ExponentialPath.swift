@@ -94,6 +94,25 @@ struct ExponentialPath {
     N.vmax > 0 && Swift.abs(after - before) * h > 1e-4 * Swift.abs(a)
   }
 
+  /// Whether a substep of length `span` from central amount `a` takes `carefulSubstep`'s adaptive
+  /// window: C below `safeAbove` and stiff even for a quarter step, `(span/4)·Vm·Km/(Km + C)² > 0.5`.
+  func takesWindow(central a: Double, span: Double) -> Bool {
+    let km = N.km
+    let conc = Swift.max(a * N.invVc, 0)
+    return needsCare(central: a) && span / 4 * stiffnessScale / ((km + conc) * (km + conc)) > 0.5
+  }
+
+  /// Ends a substep whose adaptive window stopped at `reached` (C ≥ `handOver`): the rest, up to
+  /// `end`, as one fast step. Returns false when its matrix functions are not finite.
+  mutating func finishWindow(_ y: UnsafeMutablePointer<Double>, reached: Double, end: Double) -> Bool {
+    if reached < end {
+      let rest = step(for: end - reached)
+      guard rest.isFinite else { return false }
+      _ = rest.advance(y, nu: N.value(y), N)
+    }
+    return true
+  }
+
   /// Advances `y` (n amounts) over [t0, t1] with care, where one fast step would not do:
   /// - C below `safeAbove` but the saturable term not stiff even for a quarter step
   ///   ((h/4)·Vm·Km/(Km + C)² ≤ 0.5, e.g. Zhang 2021's Km of 2 mg/L): four quarter steps;
@@ -108,16 +127,10 @@ struct ExponentialPath {
     _ y: UnsafeMutablePointer<Double>, saved: UnsafeMutablePointer<Double>, from t0: Double, to t1: Double,
     adaptive: (UnsafeMutablePointer<Double>, Double, Double, Double) throws -> Double
   ) throws -> Bool {
-    let c = central, km = N.km
-    let conc = Swift.max(y[c] * N.invVc, 0)
-    if needsCare(central: y[c]) && (t1 - t0) / 4 * stiffnessScale / ((km + conc) * (km + conc)) > 0.5 {
+    let c = central
+    if takesWindow(central: y[c], span: t1 - t0) {
       let reached = try adaptive(y, t0, t1, handOver)
-      if reached < t1 {
-        let rest = step(for: t1 - reached)
-        guard rest.isFinite else { return false }
-        _ = rest.advance(y, nu: N.value(y), N)
-      }
-      return true
+      return finishWindow(y, reached: reached, end: t1)
     }
     let quarter = step(for: (t1 - t0) / 4)
     guard quarter.isFinite else { return false }

@@ -144,6 +144,10 @@ public final class SubjectSimulator {
       }
       let compact = window!
       let models = lanes.paths.map { WindowIntegrator.Model($0.parameters, $0.N) }
+      let paths = lanes.paths
+      let laneModel = WindowIntegrator.Model<SIMD8<Double>>(chain: paths[0].central) { (paths[$0].parameters, paths[$0].N) }
+      var volumes = SIMD8<Double>.zero
+      for l in 0..<SIMD8<Double>.scalarCount { volumes[l] = paths[l].parameters.Vc }
       let ok = try lanes.sample(
         doses: Self.effectiveDoses(doses, parameters: group[0]), grid: grid, factors: group.map { scale / $0.Vc }, outputs: outputs
       ) { l, y, t0, t1, level in
@@ -161,6 +165,10 @@ public final class SubjectSimulator {
         }
         for i in 0..<drug { y[i] = full[i] }
         return reached
+      } adaptiveLanes: { taking, y, t0, t1, levels in
+        // Lanes already on RODAS4 go alone (nil).
+        let lanes = taking.indices.map { taking[$0] && !stiff[$0] }
+        return compact.advance(laneModel, y, from: t0, to: t1, stopAbove: levels * volumes, lanes: lanes)
       }
       adaptively = group.indices.filter { !ok[$0] }
     }

@@ -3,7 +3,11 @@ import PKNumerics
 /// A compact Dormand–Prince 5(4) for the fast path's careful windows (`ExponentialPath`): the drug
 /// amounts only (no eliminated-amount or AUC states, which the windows never need), the model's
 /// right-hand side written out, no dense output (a window has no grid time inside it), and one
-/// workspace reused for every window of every patient.
+/// workspace reused for every window of every patient. It runs one patient (`Double`) or up to
+/// eight side by side (`SIMD8<Double>`, the lanes of `ExponentialLanes`, whose first-dose windows
+/// all start together): each lane keeps its own step size, time and controller, and does the
+/// same IEEE operations in the same order as when run alone, so a patient's window gives the same
+/// bytes either way (tested).
 ///
 /// Same method, tableau (`ExplicitRungeKuttaTableau.dormandPrince54`), error norm (Hairer's RMS of
 /// `err/(atol + rtol·max(|y₀|, |y₁|))`) and starting step as `ODEIntegrator`; the error is
@@ -21,14 +25,13 @@ final class WindowIntegrator {
   static let budget = 5_000
   let rtol: Double
   let atol: Double
-  private var capacity = 0
-  private var work: UnsafeMutablePointer<Double>
   private let tableau = Coefficients(ExplicitRungeKuttaTableau.dormandPrince54)
+  private let single = Workspace<Double>()
+  private let lanes = Workspace<SIMD8<Double>>()
 
   init(relativeTolerance: Double, absoluteTolerance: Double) {
     rtol = relativeTolerance
     atol = absoluteTolerance
-    work = .allocate(capacity: 1)
   }
 
   /// The Dormand–Prince coefficients by name (`a_ij`: stage i from stage j; `e_j`: error
@@ -50,24 +53,63 @@ final class WindowIntegrator {
     }
   }
 
-  deinit { work.deallocate() }
+  /// Stages, states and per-lane bookkeeping, reused from window to window.
+  private final class Workspace<T: WindowLanes> {
+    var capacity = 0
+    var values = UnsafeMutablePointer<T>.allocate(capacity: 1)
+    var controllers = [StepSizeController](repeating: StepSizeController(errorOrder: 4, beta: 0), count: T.laneCount)
+    var time = [Double](repeating: 0, count: T.laneCount)
+    var step = [Double](repeating: 0, count: T.laneCount)
+    var done = [Bool](repeating: true, count: T.laneCount)
+    var lands = [Bool](repeating: false, count: T.laneCount)
 
-  /// The model's drug-amount derivatives (`CompartmentSystem.derivatives` without the tracking states).
-  struct Model {
+    func reserve(_ n: Int) -> UnsafeMutablePointer<T> {
+      if capacity < n {
+        values.deallocate()
+        values = .allocate(capacity: 11 * n)
+        capacity = n
+      }
+      return values
+    }
+    deinit { values.deallocate() }
+  }
+
+  /// The model's drug-amount derivatives (`CompartmentSystem.derivatives` without the tracking
+  /// states), for one patient or one per lane.
+  struct Model<T: WindowLanes> {
     let chain: Int
-    let ktr, ka, ke, k12, k21: Double
-    let N: MichaelisMenten
+    let ktr, ka, ke, k12, k21: T
+    /// The saturable term's `vmax`, `km` and `1/Vc` (`MichaelisMenten`).
+    let vmax, km, invVc: T
 
-    init(_ p: PKParameters, _ N: MichaelisMenten) {
-      chain = p.ntr + 1
-      ktr = p.ktr; ka = p.ka; ke = p.ke; k12 = p.k12; k21 = p.k21
-      self.N = N
+    init(chain: Int, lane: (Int) -> (PKParameters, MichaelisMenten)) {
+      self.chain = chain
+      var ktr = T.zero, ka = T.zero, ke = T.zero, k12 = T.zero, k21 = T.zero, vmax = T.zero, km = T.zero, invVc = T.zero
+      for l in 0..<T.laneCount {
+        let (p, N) = lane(l)
+        precondition(p.ntr + 1 == chain)
+        ktr[lane: l] = p.ktr; ka[lane: l] = p.ka; ke[lane: l] = p.ke; k12[lane: l] = p.k12; k21[lane: l] = p.k21
+        vmax[lane: l] = N.vmax; km[lane: l] = N.km; invVc[lane: l] = N.invVc
+      }
+      (self.ktr, self.ka, self.ke, self.k12, self.k21, self.vmax, self.km, self.invVc) = (ktr, ka, ke, k12, k21, vmax, km, invVc)
+    }
+
+    /// One patient's model.
+    init(_ p: PKParameters, _ N: MichaelisMenten) where T == Double {
+      self.init(chain: p.ntr + 1) { _ in (p, N) }
+    }
+
+    /// `MichaelisMenten.value(central:)`, lane by lane.
+    @inline(__always)
+    func rate(_ a: T) -> T {
+      let conc = (a * invVc).clampedAtZero
+      return vmax * conc / (km + conc)
     }
 
     @inline(__always)
-    func derivatives(_ y: UnsafePointer<Double>, _ d: UnsafeMutablePointer<Double>) {
+    func derivatives(_ y: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>) {
       let m = chain
-      var inflow = 0.0
+      var inflow = T.zero
       for i in 0..<(m - 1) {
         let out = ktr * y[i]
         d[i] = inflow - out
@@ -76,7 +118,7 @@ final class WindowIntegrator {
       let absorbed = ka * y[m - 1]
       d[m - 1] = inflow - absorbed
       let central = y[m], peripheral = y[m + 1]
-      d[m] = absorbed - ke * central - k12 * central + k21 * peripheral - N.value(central: central)
+      d[m] = absorbed - ke * central - k12 * central + k21 * peripheral - rate(central)
       d[m + 1] = k12 * central - k21 * peripheral
     }
   }
@@ -84,91 +126,175 @@ final class WindowIntegrator {
   /// Advances `y` (the drug amounts) from t0 to t1, stopping after the first step that ends with
   /// the central amount at or above `level`; returns the time reached, or nil (with `y` as it was
   /// given) when the window needs the general integrator.
-  func advance(_ model: Model, _ y: UnsafeMutablePointer<Double>, from t0: Double, to t1: Double, stopAbove level: Double) -> Double? {
+  func advance(_ model: Model<Double>, _ y: UnsafeMutablePointer<Double>, from t0: Double, to t1: Double, stopAbove level: Double) -> Double? {
+    var reached = [Double?](repeating: nil, count: 1)
+    run(model, y, from: t0, to: t1, stopAbove: level, lanes: [true], work: single, reached: &reached)
+    return reached[0]
+  }
+
+  /// `advance` for the lanes marked in `taking`, side by side; per lane, the time reached or nil.
+  func advance(
+    _ model: Model<SIMD8<Double>>, _ y: UnsafeMutablePointer<SIMD8<Double>>, from t0: Double, to t1: Double,
+    stopAbove level: SIMD8<Double>, lanes taking: [Bool]
+  ) -> [Double?] {
+    var reached = [Double?](repeating: nil, count: 8)
+    run(model, y, from: t0, to: t1, stopAbove: level, lanes: taking, work: lanes, reached: &reached)
+    return reached
+  }
+
+  private func run<T: WindowLanes>(
+    _ model: Model<T>, _ y: UnsafeMutablePointer<T>, from t0: Double, to t1: Double, stopAbove level: T,
+    lanes taking: [Bool], work: Workspace<T>, reached: inout [Double?]
+  ) {
     let n = model.chain + 2, c = model.chain
-    if capacity < n {
-      work.deallocate()
-      work = .allocate(capacity: 11 * n)
-      capacity = n
-    }
-    let k = work, y0 = work + 7 * n, y1 = y0 + n, stage = y1 + n, err = stage + n
-    y0.update(from: y, count: n)
+    let k = work.reserve(n), y0 = k + 7 * n, y1 = y0 + n, stage = y1 + n, err = stage + n
     let k1 = k + n, k2 = k1 + n, k3 = k2 + n, k4 = k3 + n, k5 = k4 + n, k6 = k5 + n
-    let T = tableau
-    var controller = StepSizeController(errorOrder: 4, beta: 0)
+    y0.update(from: y, count: n)
+    let dp = tableau
+    var remaining = 0
+    for l in 0..<T.laneCount {
+      work.done[l] = !taking[l]
+      if taking[l] { remaining += 1 }
+      work.time[l] = t0
+      work.controllers[l] = StepSizeController(errorOrder: 4, beta: 0)
+    }
     model.derivatives(y0, k)
-    var h = initialStep(model, y0: y0, f0: k, scratch: stage, out: err, n: n, span: t1 - t0)
-    var t = t0
-    for _ in 0..<Self.budget {
-      let lands = t + 1.01 * h >= t1
-      let step = lands ? t1 - t : h
-      for i in 0..<n { stage[i] = y0[i] + step * (T.a10 * k[i]) }
+    initialSteps(model, y0: y0, f0: k, scratch: stage, out: err, n: n, span: t1 - t0, into: work)
+    var iterations = 0
+    while remaining > 0 && iterations < Self.budget {
+      iterations += 1
+      var step = T.zero
+      for l in 0..<T.laneCount where !work.done[l] {
+        let lands = work.time[l] + 1.01 * work.step[l] >= t1
+        work.lands[l] = lands
+        step[lane: l] = lands ? t1 - work.time[l] : work.step[l]
+      }
+      for i in 0..<n { stage[i] = y0[i] + step * (dp.a10 * k[i]) }
       model.derivatives(stage, k1)
-      for i in 0..<n { stage[i] = y0[i] + step * (T.a20 * k[i] + T.a21 * k1[i]) }
+      for i in 0..<n { stage[i] = y0[i] + step * (dp.a20 * k[i] + dp.a21 * k1[i]) }
       model.derivatives(stage, k2)
-      for i in 0..<n { stage[i] = y0[i] + step * (T.a30 * k[i] + T.a31 * k1[i] + T.a32 * k2[i]) }
+      for i in 0..<n { stage[i] = y0[i] + step * (dp.a30 * k[i] + dp.a31 * k1[i] + dp.a32 * k2[i]) }
       model.derivatives(stage, k3)
-      for i in 0..<n { stage[i] = y0[i] + step * (T.a40 * k[i] + T.a41 * k1[i] + T.a42 * k2[i] + T.a43 * k3[i]) }
+      for i in 0..<n { stage[i] = y0[i] + step * (dp.a40 * k[i] + dp.a41 * k1[i] + dp.a42 * k2[i] + dp.a43 * k3[i]) }
       model.derivatives(stage, k4)
       for i in 0..<n {
-        stage[i] = y0[i] + step * (T.a50 * k[i] + T.a51 * k1[i] + T.a52 * k2[i] + T.a53 * k3[i] + T.a54 * k4[i])
+        stage[i] = y0[i] + step * (dp.a50 * k[i] + dp.a51 * k1[i] + dp.a52 * k2[i] + dp.a53 * k3[i] + dp.a54 * k4[i])
       }
       model.derivatives(stage, k5)
-      for i in 0..<n { y1[i] = y0[i] + step * (T.a60 * k[i] + T.a62 * k2[i] + T.a63 * k3[i] + T.a64 * k4[i] + T.a65 * k5[i]) }
+      for i in 0..<n { y1[i] = y0[i] + step * (dp.a60 * k[i] + dp.a62 * k2[i] + dp.a63 * k3[i] + dp.a64 * k4[i] + dp.a65 * k5[i]) }
       model.derivatives(y1, k6)
-      var sum = 0.0
+      var sum = T.zero
       for i in 0..<n {
-        let d = T.e0 * k[i] + T.e2 * k2[i] + T.e3 * k3[i] + T.e4 * k4[i] + T.e5 * k5[i] + T.e6 * k6[i]
-        let scale = atol + rtol * Swift.max(Swift.abs(y0[i]), Swift.abs(y1[i]))
+        let d = dp.e0 * k[i] + dp.e2 * k2[i] + dp.e3 * k3[i] + dp.e4 * k4[i] + dp.e5 * k5[i] + dp.e6 * k6[i]
+        let scale = T(lanesOf: atol) + rtol * T.largest(y0[i].absolute, y1[i].absolute)
         let r = step * d / scale
         sum += r * r
       }
-      let error = (sum / Double(n)).squareRoot()
-      guard error.isFinite else { return nil }
-      if error <= 1 {
-        y0.update(from: y1, count: n)
-        k.update(from: k6, count: n)
-        t = lands ? t1 : t + step
-        if lands || y0[c] >= level {
-          y.update(from: y0, count: n)
-          return t
+      let errors = (sum / T(lanesOf: Double(n))).root
+      for l in 0..<T.laneCount where !work.done[l] {
+        let error = errors[lane: l], h = step[lane: l]
+        guard error.isFinite else {
+          (work.done[l], remaining) = (true, remaining - 1)
+          continue
         }
-        h = controller.accepted(stepSize: step, error: error)
-      } else {
-        h = controller.rejected(stepSize: step, error: error)
-        guard h > 10 * t.ulp else { return nil }
+        if error <= 1 {
+          for i in 0..<n {
+            y0[i][lane: l] = y1[i][lane: l]
+            k[i][lane: l] = k6[i][lane: l]
+          }
+          let t = work.lands[l] ? t1 : work.time[l] + h
+          work.time[l] = t
+          if work.lands[l] || y0[c][lane: l] >= level[lane: l] {
+            for i in 0..<n { y[i][lane: l] = y0[i][lane: l] }
+            reached[l] = t
+            (work.done[l], remaining) = (true, remaining - 1)
+            continue
+          }
+          work.step[l] = work.controllers[l].accepted(stepSize: h, error: error)
+        } else {
+          work.step[l] = work.controllers[l].rejected(stepSize: h, error: error)
+          if !(work.step[l] > 10 * work.time[l].ulp) { (work.done[l], remaining) = (true, remaining - 1) }
+        }
       }
     }
-    return nil
   }
 
-  /// Hairer's starting step (*Solving ODEs I*, §II.4), as `ODEIntegrator` computes it.
-  private func initialStep(
-    _ model: Model, y0: UnsafePointer<Double>, f0: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>,
-    out: UnsafeMutablePointer<Double>, n: Int, span: Double
-  ) -> Double {
-    var d0 = 0.0, d1 = 0.0
+  /// Hairer's starting step (*Solving ODEs I*, §II.4), as `ODEIntegrator` computes it, per lane.
+  private func initialSteps<T: WindowLanes>(
+    _ model: Model<T>, y0: UnsafePointer<T>, f0: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
+    out: UnsafeMutablePointer<T>, n: Int, span: Double, into work: Workspace<T>
+  ) {
+    var d0 = T.zero, d1 = T.zero
     for i in 0..<n {
-      let sc = atol + rtol * Swift.abs(y0[i])
+      let sc = T(lanesOf: atol) + rtol * y0[i].absolute
       d0 += (y0[i] / sc) * (y0[i] / sc)
       d1 += (f0[i] / sc) * (f0[i] / sc)
     }
-    d0 = (d0 / Double(n)).squareRoot()
-    d1 = (d1 / Double(n)).squareRoot()
-    var h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1
-    h0 = Swift.min(h0, span)
+    d0 = (d0 / T(lanesOf: Double(n))).root
+    d1 = (d1 / T(lanesOf: Double(n))).root
+    var h0 = T.zero
+    for l in 0..<T.laneCount {
+      let (a, b) = (d0[lane: l], d1[lane: l])
+      h0[lane: l] = Swift.min((a < 1e-5 || b < 1e-5) ? 1e-6 : 0.01 * a / b, span)
+    }
     for i in 0..<n { scratch[i] = y0[i] + h0 * f0[i] }
     model.derivatives(scratch, out)
-    var d2 = 0.0
+    var d2 = T.zero
     for i in 0..<n {
-      let sc = atol + rtol * Swift.abs(y0[i])
+      let sc = T(lanesOf: atol) + rtol * y0[i].absolute
       let r = (out[i] - f0[i]) / sc
       d2 += r * r
     }
-    d2 = (d2 / Double(n)).squareRoot() / h0
-    let dMax = Swift.max(d1, d2)
-    let h1 = dMax <= 1e-15 ? Swift.max(1e-6, h0 * 1e-3) : pow(0.01 / dMax, 1.0 / 5)
-    let h = Swift.min(100 * h0, h1, span)
-    return h.isFinite && h > 0 ? h : Swift.min(1e-6, span)
+    d2 = (d2 / T(lanesOf: Double(n))).root / h0
+    for l in 0..<T.laneCount {
+      let dMax = Swift.max(d1[lane: l], d2[lane: l]), h0 = h0[lane: l]
+      let h1 = dMax <= 1e-15 ? Swift.max(1e-6, h0 * 1e-3) : pow(0.01 / dMax, 1.0 / 5)
+      let h = Swift.min(100 * h0, h1, span)
+      work.step[l] = h.isFinite && h > 0 ? h : Swift.min(1e-6, span)
+    }
   }
+}
+
+/// The window integrator's arithmetic, for one patient (`Double`) or eight lanes
+/// (`SIMD8<Double>`): lane by lane, each operation is the scalar one (`clampedAtZero` is
+/// `Swift.max(x, 0)`, `largest` is `Swift.max`, `absolute` is `Swift.abs` for the finite values
+/// it is used on), so a lane's results do not depend on the lanes beside it.
+protocol WindowLanes: StepArithmetic {
+  static var laneCount: Int { get }
+  init(lanesOf value: Double)
+  subscript(lane l: Int) -> Double { get set }
+  static func / (a: Self, b: Self) -> Self
+  var clampedAtZero: Self { get }
+  var absolute: Self { get }
+  static func largest(_ a: Self, _ b: Self) -> Self
+  var root: Self { get }
+}
+
+extension Double: WindowLanes {
+  static var laneCount: Int { 1 }
+  init(lanesOf value: Double) { self = value }
+  subscript(lane l: Int) -> Double {
+    get { self }
+    set { self = newValue }
+  }
+  var clampedAtZero: Double { Swift.max(self, 0) }
+  var absolute: Double { Swift.abs(self) }
+  static func largest(_ a: Double, _ b: Double) -> Double { Swift.max(a, b) }
+  var root: Double { squareRoot() }
+}
+
+extension SIMD8: WindowLanes where Scalar == Double {
+  static var laneCount: Int { 8 }
+  init(lanesOf value: Double) { self.init(repeating: value) }
+  subscript(lane l: Int) -> Double {
+    get { self[l] }
+    set { self[l] = newValue }
+  }
+  /// `Swift.max(x, 0)` takes 0 where `0 ≥ x` and keeps NaN.
+  @inline(__always) var clampedAtZero: Self { replacing(with: 0, where: self .<= 0) }
+  /// Zeros of either sign become +0, as `Swift.abs` gives.
+  @inline(__always) var absolute: Self { replacing(with: -self, where: self .< 0).replacing(with: 0, where: self .== 0) }
+  /// `Swift.max(a, b)` is `b ≥ a ? b : a`.
+  @inline(__always) static func largest(_ a: Self, _ b: Self) -> Self { a.replacing(with: b, where: b .>= a) }
+  @inline(__always) var root: Self { squareRoot() }
 }

@@ -91,10 +91,11 @@ struct StructuredStepTests {
   func lanesMatchSingles(model name: String) throws {
     let model = Fixtures.model(name)
     let sampler = PatientSampler(model: model, weights: try BodyWeights.parse("normal:70,20,10,150"), seed: 5)
-    // Seven patients (a full group of four and a partial one of three); the last one's absorption
-    // is 100× slower, so its careful substeps fall at other times than its neighbours'.
-    var group = (0..<7).map { sampler.patient($0).parameters }
-    group[6].ka /= 100
+    // Eleven patients (a full group of eight and a partial one of three), whose first-dose windows
+    // run side by side; the last one's absorption is 100× slower, so its careful substeps fall at
+    // other times than its neighbours'.
+    var group = (0..<11).map { sampler.patient($0).parameters }
+    group[10].ka /= 100
     let grid = try OutputGrid(step: 0.5, horizon: 120)
     let doses = try RegimenText.parse("600mg then 300mg q2w").doses(horizon: 120)
     let simulator = SubjectSimulator()
@@ -107,6 +108,44 @@ struct StructuredStepTests {
       let alone = try simulator.concentrations(p, doses: doses, grid: grid)
       #expect(alone.map(\.bitPattern) == together[i].map(\.bitPattern), "\(name) patient \(i)")
       #expect(alone[grid.count - 1] > 1, "\(name) patient \(i) has drug")
+    }
+  }
+
+  @Test("window integrator: lanes side by side give each lane's bytes alone; lanes not taking part are left as given")
+  func windowLanesMatchSingles() throws {
+    for name in ["kovalenko2020", "kovalenko2016", "zhang2021"] {
+      let model = Fixtures.model(name)
+      let sampler = PatientSampler(model: model, weights: try BodyWeights.parse("normal:70,20,10,150"), seed: 9)
+      let paths = (0..<8).map { Self.path(sampler.patient($0).parameters) }
+      let n = paths[0].n, c = paths[0].central
+      let window = WindowIntegrator(relativeTolerance: 1e-6, absoluteTolerance: 1e-8)
+      // A first dose in the depot (lane-dependent), the window over the first day, and stop
+      // levels that some lanes reach early.
+      var start = [Double](repeating: 0, count: 8 * n)
+      for l in 0..<8 { start[l * n] = 300 + 40 * Double(l) }
+      let levels = (0..<8).map { l in l % 3 == 0 ? Double.infinity : 0.5 * Double(l + 1) * paths[l].parameters.Vc }
+      let taking = [true, false, true, true, true, false, true, true]
+      let y = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: n)
+      defer { y.deallocate() }
+      for j in 0..<n { for l in 0..<8 { y[j][l] = start[l * n + j] } }
+      let laneModel = WindowIntegrator.Model<SIMD8<Double>>(chain: c) { (paths[$0].parameters, paths[$0].N) }
+      var levelLanes = SIMD8<Double>.zero
+      for l in 0..<8 { levelLanes[l] = levels[l] }
+      let reached = window.advance(laneModel, y, from: 0, to: 1, stopAbove: levelLanes, lanes: taking)
+      for l in 0..<8 {
+        var alone = Array(start[(l * n)..<((l + 1) * n)])
+        let t = alone.withUnsafeMutableBufferPointer {
+          window.advance(WindowIntegrator.Model(paths[l].parameters, paths[l].N), $0.baseAddress!, from: 0, to: 1, stopAbove: levels[l])
+        }
+        let together = (0..<n).map { y[$0][l] }
+        if taking[l] {
+          #expect(reached[l] != nil && reached[l] == t, "\(name) lane \(l): \(String(describing: reached[l])) vs \(String(describing: t))")
+          #expect(together.map(\.bitPattern) == alone.map(\.bitPattern), "\(name) lane \(l)")
+          #expect(t! < 1 || levels[l] == .infinity, "\(name) lane \(l) stops early at its level")
+        } else {
+          #expect(reached[l] == nil && together == Array(start[(l * n)..<((l + 1) * n)]), "\(name) lane \(l) untouched")
+        }
+      }
     }
   }
 }
