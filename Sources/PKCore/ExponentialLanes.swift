@@ -103,6 +103,7 @@ struct ExponentialLanes {
     let window = UnsafeMutablePointer<Lanes>.allocate(capacity: n)
     window.initialize(repeating: .zero, count: n)
     defer { window.deallocate() }
+    var windowed = [Bool](repeating: false, count: Self.width)
     var lane = [Double](repeating: 0, count: 2 * n)
     var t = 0.0, k = 0, d = 0
     var nu = Lanes.zero
@@ -151,7 +152,7 @@ struct ExponentialLanes {
           // All lanes' checks at once; only a flagged step goes through the lanes one by one.
           guard suspect(before: saved[c], after: y[c], nu: before, nuAfter: nu, h: h) else { continue }
           // The lanes taking the adaptive window over this substep, side by side.
-          var windowed = [Bool](repeating: false, count: Self.width)
+          for l in 0..<Self.width { windowed[l] = false }
           var taking = 0
           for l in 0..<active where ok[l] && paths[l].takesWindow(central: saved[c][l], span: t1 - t0) {
             windowed[l] = true
@@ -178,7 +179,7 @@ struct ExponentialLanes {
               if !good { ok[l] = false }
             }
           } else {
-            windowed = [Bool](repeating: false, count: Self.width)
+            for l in 0..<Self.width { windowed[l] = false }
           }
           for l in 0..<active where ok[l] && !windowed[l] {
             if !paths[l].needsCare(central: saved[c][l]) && y[c][l].isFinite

@@ -62,6 +62,9 @@ final class WindowIntegrator {
     var step = [Double](repeating: 0, count: T.laneCount)
     var done = [Bool](repeating: true, count: T.laneCount)
     var lands = [Bool](repeating: false, count: T.laneCount)
+    /// Per lane: whether it takes part, and the time it reached (NaN: the general integrator's).
+    var taking = [Bool](repeating: false, count: T.laneCount)
+    var reached = [Double](repeating: .nan, count: T.laneCount)
 
     func reserve(_ n: Int) -> UnsafeMutablePointer<T> {
       if capacity < n {
@@ -127,9 +130,10 @@ final class WindowIntegrator {
   /// the central amount at or above `level`; returns the time reached, or nil (with `y` as it was
   /// given) when the window needs the general integrator.
   func advance(_ model: Model<Double>, _ y: UnsafeMutablePointer<Double>, from t0: Double, to t1: Double, stopAbove level: Double) -> Double? {
-    var reached = [Double?](repeating: nil, count: 1)
-    run(model, y, from: t0, to: t1, stopAbove: level, lanes: [true], work: single, reached: &reached)
-    return reached[0]
+    single.taking[0] = true
+    run(model, y, from: t0, to: t1, stopAbove: level, work: single)
+    let reached = single.reached[0]
+    return reached.isNaN ? nil : reached
   }
 
   /// `advance` for the lanes marked in `taking`, side by side; per lane, the time reached or nil.
@@ -137,14 +141,14 @@ final class WindowIntegrator {
     _ model: Model<SIMD8<Double>>, _ y: UnsafeMutablePointer<SIMD8<Double>>, from t0: Double, to t1: Double,
     stopAbove level: SIMD8<Double>, lanes taking: [Bool]
   ) -> [Double?] {
-    var reached = [Double?](repeating: nil, count: 8)
-    run(model, y, from: t0, to: t1, stopAbove: level, lanes: taking, work: lanes, reached: &reached)
-    return reached
+    for l in 0..<8 { lanes.taking[l] = taking[l] }
+    run(model, y, from: t0, to: t1, stopAbove: level, work: lanes)
+    return lanes.reached.map { $0.isNaN ? nil : $0 }
   }
 
   private func run<T: WindowLanes>(
     _ model: Model<T>, _ y: UnsafeMutablePointer<T>, from t0: Double, to t1: Double, stopAbove level: T,
-    lanes taking: [Bool], work: Workspace<T>, reached: inout [Double?]
+    work: Workspace<T>
   ) {
     let n = model.chain + 2, c = model.chain
     let k = work.reserve(n), y0 = k + 7 * n, y1 = y0 + n, stage = y1 + n, err = stage + n
@@ -153,8 +157,9 @@ final class WindowIntegrator {
     let dp = tableau
     var remaining = 0
     for l in 0..<T.laneCount {
-      work.done[l] = !taking[l]
-      if taking[l] { remaining += 1 }
+      work.reached[l] = .nan
+      work.done[l] = !work.taking[l]
+      if work.taking[l] { remaining += 1 }
       work.time[l] = t0
       work.controllers[l] = StepSizeController(errorOrder: 4, beta: 0)
     }
@@ -206,7 +211,7 @@ final class WindowIntegrator {
           work.time[l] = t
           if work.lands[l] || y0[c][lane: l] >= level[lane: l] {
             for i in 0..<n { y[i][lane: l] = y0[i][lane: l] }
-            reached[l] = t
+            work.reached[l] = t
             (work.done[l], remaining) = (true, remaining - 1)
             continue
           }
