@@ -4,9 +4,8 @@ import PKNumerics
 /// lane. Patients given the same doses on the same grid take the same steps, so their fast steps
 /// run side by side: each ETDRK4 step is a chain of four dependent divisions (the stages'
 /// saturable terms), and one patient alone leaves the processor waiting on them; eight lanes (four
-/// SSE2 registers per value on the baseline x86-64 build) fill that wait. Measured on the 2-core
-/// EPYC: four lanes left the step latency-bound; eight cut the whole kovalenko2016 cohort run by
-/// about a fifth. A lane whose substep needs care (C below `safeAbove`, or a failed check) is
+/// SSE2 registers per value on the baseline x86-64 build) fill that wait (`perf` on the 2-core
+/// EPYC: with four lanes the step stalled on the divisions). A lane whose substep needs care (C below `safeAbove`, or a failed check) is
 /// handled alone by `ExponentialPath.carefulSubstep` from its state before the step, while the
 /// others go on. Lanes never mix: each lane's arithmetic is the same whatever its neighbours, so a
 /// patient's curve does not depend on which patients share its group (a single subject runs as a
