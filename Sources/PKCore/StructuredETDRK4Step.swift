@@ -34,14 +34,34 @@ final class StructuredETDRK4Step {
   let count: Int
 
   init(linear: [Double], chain m: Int, direction: [Double], h: Double, chainExponentials: ChainExponentials? = nil) {
-    let n = m + 2
-    let all = Self.coefficients(linear: linear, chain: m, direction: direction, h: h, chainExponentials: chainExponentials)
-    let E = 0, EH = n * n, P = 2 * n * n, Q1 = P + n, Q2 = Q1 + n, Q3 = Q2 + n
     self.h = h
     self.m = m
     count = m * m + 5 * m + 8 + 8
-    storage = .allocate(capacity: count)
+    let storage = UnsafeMutablePointer<Double>.allocate(capacity: count)
     storage.initialize(repeating: 0, count: count)
+    self.storage = storage
+    let small = linear.withUnsafeBufferPointer { a in
+      direction.withUnsafeBufferPointer { b in
+        Self.fillFromSmallBlocks(linear: a.baseAddress!, chain: m, direction: b.baseAddress!, h: h, chainExponentials: chainExponentials, into: storage)
+      }
+    }
+    if !small { Self.fillInGeneral(linear: linear, chain: m, direction: direction, h: h, chainExponentials: chainExponentials, into: storage) }
+    var finite = true
+    for i in 0..<count where !storage[i].isFinite { finite = false }
+    isFinite = finite
+  }
+
+  deinit { storage.deallocate() }
+
+  /// `coefficients` (Padé approximants, n×n products) in `storage`'s layout: the path for steps
+  /// outside `fillFromSmallBlocks`' conditions, and its reference in tests.
+  static func fillInGeneral(
+    linear: [Double], chain m: Int, direction: [Double], h: Double, chainExponentials: ChainExponentials?,
+    into storage: UnsafeMutablePointer<Double>
+  ) {
+    let n = m + 2
+    let all = Self.coefficients(linear: linear, chain: m, direction: direction, h: h, chainExponentials: chainExponentials)
+    let E = 0, EH = n * n, P = 2 * n * n, Q1 = P + n, Q2 = Q1 + n, Q3 = Q2 + n
     let X = storage, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + m, DH = CF + 2 * m, DF = DH + 4, V = DF + 4
     for i in 0..<m { for j in 0...i { X[i * m + j] = all[E + i * n + j] } }
     for r in 0..<2 {
@@ -66,12 +86,7 @@ final class StructuredETDRK4Step {
       for k in j..<m { s += CH[k] * all[EH + k * n + j] }
       CXH[j] = s
     }
-    var finite = true
-    for i in 0..<count where !storage[i].isFinite { finite = false }
-    isFinite = finite
   }
-
-  deinit { storage.deallocate() }
 
   /// `ETDRK4Step.coefficients` (E, E½, then p, q₁, q₂, q₃), computed block by block: E and E½
   /// from one exponential of the n×n matrix (no augmentation), and the φ-columns from the

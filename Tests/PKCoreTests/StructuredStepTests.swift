@@ -71,6 +71,62 @@ struct StructuredStepTests {
     }
   }
 
+  @Test("small-block coefficients (series, scalar depot) agree with the general Padé path to 1e-13; it declines outside its conditions")
+  func smallBlocksMatchGeneral() {
+    var state: UInt64 = 0x2545_F491_4F6C_DD1D
+    func uniform(_ lo: Double, _ hi: Double) -> Double {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return lo + (hi - lo) * Double(state >> 11) / Double(1 << 53)
+    }
+    var cases: [PKParameters] = [0, 3].map { ntr in
+      PKParameters(ka: 0.3, F: 1, Vc: 3, ke: 0.045, k12: 0.2, k21: 0.3, Vm: 1, Km: 0.01, mtt: ntr > 0 ? 0.105 : 0, ntr: ntr)
+    }
+    for ntr in [0, 1, 3, 6] {
+      for _ in 0..<40 {
+        cases.append(PKParameters(ka: uniform(0.02, 3), F: 1, Vc: 3, ke: uniform(0.005, 0.4), k12: uniform(0.005, 0.6),
+                                  k21: uniform(0.005, 0.6), Vm: 1, Km: 0.01, mtt: uniform(0.02, 1), ntr: ntr))
+      }
+    }
+    var taken = 0, declined = 0
+    for p in cases {
+      let path = Self.path(p)
+      let m = path.central
+      for h in [1.0, 0.25, 0.0371, 0.71, 3.0] {
+        let count = m * m + 5 * m + 16
+        var small = [Double](repeating: 0, count: count), general = small
+        let done = path.linear.withUnsafeBufferPointer { a in
+          path.direction.withUnsafeBufferPointer { b in
+            small.withUnsafeMutableBufferPointer {
+              StructuredETDRK4Step.fillFromSmallBlocks(linear: a.baseAddress!, chain: m, direction: b.baseAddress!, h: h, chainExponentials: nil, into: $0.baseAddress!)
+            }
+          }
+        }
+        general.withUnsafeMutableBufferPointer {
+          StructuredETDRK4Step.fillInGeneral(linear: path.linear, chain: m, direction: path.direction, h: h, chainExponentials: nil, into: $0.baseAddress!)
+        }
+        // The disposition block's norm decides: the series only where ‖hA_dd‖₁ ≤ 1.
+        let normH = h * max(p.ke + 2 * p.k12, 2 * p.k21)
+        if normH > 1 {
+          #expect(!done, "ntr \(p.ntr) h \(h): the series must decline at ‖hA_dd‖₁ = \(normH)")
+        }
+        guard done else {
+          declined += 1
+          continue
+        }
+        taken += 1
+        // Coefficients are fractions of an amount (e^{hA} entries ≤ 1) or of h (the φ-vectors,
+        // ≤ h): the tolerance scales with the largest of each. The coupling block comes from 2×2
+        // systems of condition up to 1e3 on either path, hence 1e-13 rather than a few ulps.
+        let scale = max(1, h)
+        for i in 0..<count {
+          #expect(abs(small[i] - general[i]) <= 1e-13 * scale, "ntr \(p.ntr) ka \(p.ka) h \(h) coefficient \(i): \(small[i]) vs \(general[i])")
+        }
+      }
+    }
+    // Both branches ran, most cases by the series.
+    #expect(taken > 500 && declined > 20, "series \(taken), declined \(declined)")
+  }
+
   @Test("Padé degrees 3…13 agree with each other across their norm ranges")
   func padeDegrees() {
     // A fixed 3×3 matrix scaled through every degree's range (θ₃ = 0.015 … θ₁₃ = 5.4 and beyond):
