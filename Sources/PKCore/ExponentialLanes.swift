@@ -18,7 +18,7 @@ struct ExponentialLanes {
   var paths: [ExponentialPath]
   /// How many lanes hold a patient (the rest repeat lane 0 and are ignored).
   let active: Int
-  private var coefficients: [UInt64: [Lanes]] = [:]
+  private var coefficients: [UInt64: (coefficients: [Lanes], finite: Mask)] = [:]
 
   init(parameters: [PKParameters], chainExponentials: ChainExponentials = ChainExponentials()) {
     precondition(!parameters.isEmpty && parameters.count <= Self.width)
@@ -28,22 +28,21 @@ struct ExponentialLanes {
   }
 
   /// Each lane's step coefficients for length h, interleaved (coefficient i of lane l at [i][l]),
-  /// and which lanes' matrix functions are finite.
+  /// and which lanes' matrix functions are finite; computed once per length.
   private mutating func steps(for h: Double) -> (coefficients: [Lanes], finite: Mask) {
+    if let cached = coefficients[h.bitPattern] { return cached }
     var finite = Mask(repeating: true)
-    var lanes: [StructuredETDRK4Step] = []
-    for l in 0..<Self.width {
-      // Unused lanes repeat lane 0 (no matrix functions of their own).
-      let s = l < active ? paths[l].step(for: h) : lanes[0]
-      finite[l] = s.isFinite
-      lanes.append(s)
-    }
-    if let cached = coefficients[h.bitPattern] { return (cached, finite) }
-    if coefficients.count >= 16 { coefficients.removeAll(keepingCapacity: true) }
-    let count = lanes[0].count
+    // Unused lanes repeat lane 0 (no matrix functions of their own).
+    let first = paths[0].step(for: h)
+    let count = first.count
     var out = [Lanes](repeating: .zero, count: count)
-    for i in 0..<count { for l in 0..<Self.width { out[i][l] = lanes[l].storage[i] } }
-    coefficients[h.bitPattern] = out
+    for l in 0..<Self.width {
+      let s = l == 0 || l >= active ? first : paths[l].step(for: h)
+      finite[l] = s.isFinite
+      for i in 0..<count { out[i][l] = s.storage[i] }
+    }
+    if coefficients.count >= 16 { coefficients.removeAll(keepingCapacity: true) }
+    coefficients[h.bitPattern] = (out, finite)
     return (out, finite)
   }
 

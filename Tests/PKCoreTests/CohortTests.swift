@@ -126,23 +126,6 @@ struct CohortTests {
     #expect(single.sd == 0 && single.percentiles == [7, 7, 7, 7, 7] && single.mean == 7)
   }
 
-  /// A value source over an array with a chosen batch size (to exercise the multi-pass engine).
-  final class ArraySource: CohortValueSource, @unchecked Sendable {
-    let rows: Int, columns: Int, values: [Double], batch: Int
-    init(rows: Int, columns: Int, values: [Double], batch: Int) { self.rows = rows; self.columns = columns; self.values = values; self.batch = batch }
-    func forEachBatch(pass: Int, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
-      try values.withUnsafeBufferPointer { all in
-        var first = 0
-        while first < rows {
-          let count = min(batch, rows - first)
-          try body(first, count, UnsafeBufferPointer(rebasing: all[(first * columns)..<((first + count) * columns)]))
-          first += count
-        }
-      }
-    }
-    func parallelColumns(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) { for c in 0..<count { work(c) } }
-  }
-
   @Test("the multi-pass summary equals sorting every column, for any batch size")
   func streamingEqualsSorting() throws {
     var rng = SplitMix64(state: 11)
@@ -163,7 +146,7 @@ struct CohortTests {
       expected.append(ColumnSummary.of(&col))
     }
     for batch in [1, 64, 1000, rows] {
-      let got = try StreamingSummary.summarize(ArraySource(rows: rows, columns: columns, values: values, batch: batch))
+      let got = try StreamingSummary.summarize(ArrayCohortSource(rows: rows, columns: columns, values: values, batch: batch))
       #expect(got == expected, "batch \(batch)")
     }
     // The in-memory path (quickselect) gives the same bytes too.
@@ -191,6 +174,31 @@ struct CohortTests {
     let one = try run(threads: 1, batch: 4096)
     #expect(try run(threads: 4, batch: 7) == one)
     #expect(try run(threads: 2, batch: 300) == one)
+  }
+
+  @Test("the simulation's column-major batches (written by each worker per chunk) hold its row-major batches' values")
+  func columnBatchesMatchRows() throws {
+    let grid = try OutputGrid(step: 3, horizon: 42)
+    for (threads, batch) in [(1, 4096), (2, 37), (3, 100), (2, 8)] {
+      // Two regimens; 203 patients: batches and chunks of 16 rows that are not multiples of the 8 × 8 tile.
+      let request = CohortRequest(model: Fixtures.model("kovalenko2016"), weights: try BodyWeights.parse("normal:75,15"), subjects: 203, seed: 4,
+        threads: threads, regimens: [labelDoses(horizon: 42), labelDoses(horizon: 42).map { var d = $0; d.amount /= 2; return d }],
+        grid: grid, solver: SubjectSimulator.defaultOptions)
+      let simulation = CohortSimulation(request, batchSize: batch)
+      var rows: [Double] = []
+      try simulation.forEachBatch(pass: 1) { _, _, values in rows.append(contentsOf: values) }
+      let columns = simulation.columns
+      var next = 0
+      try simulation.forEachColumnBatch(pass: 2) { b in
+        #expect(b.firstRow == next && b.stride >= b.rows)
+        for c in 0..<columns {
+          let want = (b.firstRow..<(b.firstRow + b.rows)).map { rows[$0 * columns + c].bitPattern }
+          #expect(b.column(c).map(\.bitPattern) == want, "threads \(threads), batch \(batch), column \(c)")
+        }
+        next += b.rows
+      }
+      #expect(next == 203)
+    }
   }
 
   @Test("observed values are censored at the LLOQ: reported as 0, never negative")

@@ -191,39 +191,6 @@ struct SummaryTests {
     }
   }
 
-  /// A value source over an array; its pilot may lie (deliver other values than the rows hold).
-  final class Source: CohortValueSource, @unchecked Sendable {
-    let rows: Int, columns: Int, values: [Double], batch: Int
-    var passes = 0, sampled = 0
-    let pilotValue: ((Int, Int) -> Double)?
-    init(rows: Int, columns: Int, values: [Double], batch: Int, pilotValue: ((Int, Int) -> Double)? = nil) {
-      self.rows = rows; self.columns = columns; self.values = values; self.batch = batch; self.pilotValue = pilotValue
-    }
-    func forEachBatch(pass: Int, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
-      passes += 1
-      try values.withUnsafeBufferPointer { all in
-        var first = 0
-        while first < rows {
-          let count = min(batch, rows - first)
-          try body(first, count, UnsafeBufferPointer(rebasing: all[(first * columns)..<((first + count) * columns)]))
-          first += count
-        }
-      }
-    }
-    func forEachSampledRow(_ rows: [Int], _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
-      sampled += rows.count
-      var out: [Double] = []
-      for r in rows { for c in 0..<columns { out.append(pilotValue?(r, c) ?? values[r * columns + c]) } }
-      try out.withUnsafeBufferPointer { try body(0, rows.count, $0) }
-    }
-    func parallelColumns(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {
-      DispatchQueue.concurrentPerform(iterations: 3) { w in
-        var c = w
-        while c < count { work(c); c += 3 }
-      }
-    }
-  }
-
   @Test("the one-pass bracket scan counts as scanning each bracket alone (ties, shared and open bounds)")
   func bracketScanMatchesOneByOne() {
     var rng = SplitMix64(state: 11)
@@ -258,6 +225,114 @@ struct SummaryTests {
     }
   }
 
+  /// Brackets as the pilot makes them, from a sorted sample of `values` at the sample ranks
+  /// `spans` (the first may be open below and the last above).
+  static func pilotBrackets(_ values: [Double], spans: [(Int, Int)], capacity: Int, _ rng: inout SplitMix64) -> () -> [StreamingSummary.Bracket] {
+    let sample = (0..<64).map { _ in values[Int(rng.next() % UInt64(values.count))] }.sorted()
+    return {
+      spans.enumerated().map { i, s in
+        let lo = i == 0 && s.0 == 0 ? 0 : StreamingSummary.key(sample[s.0])
+        let hi = i == spans.count - 1 && s.1 == 63 ? UInt64.max : StreamingSummary.key(sample[s.1])
+        return StreamingSummary.Bracket(lo: lo, hi: hi, capacity: capacity)
+      }
+    }
+  }
+
+  static func state(_ brackets: [StreamingSummary.Bracket]) -> [[UInt64]] {
+    brackets.map { b in [b.below, b.atLo, b.atHi, b.inside].map { UInt64($0) } + (0..<Swift.min(b.inside, b.capacity)).map { b.kept[$0].bitPattern } }
+  }
+
+  @Test("the bin filter gives the brackets the counts and kept values of scanning every value (any batches, flushes)")
+  func bracketFilterMatchesScan() {
+    var rng = SplitMix64(state: 5)
+    let extra: [(String, [Double])] = [
+      ("zeros and a few", (0..<3001).map { $0 % 97 == 0 ? Double($0) : 0 }),
+      ("wide range", (0..<3001).map { _ in (rng.uniform() - 0.5) * 1e300 }),
+      ("infinities", (0..<3001).map { i in i % 5 == 0 ? (i % 2 == 0 ? .infinity : -.infinity) : rng.uniform() }),
+    ]
+    for (name, values) in Self.arrays(3001, &rng) + extra {
+      for spans in [[(0, 3), (10, 20), (30, 31), (50, 63)], [(0, 63)], [(5, 5), (6, 6), (7, 40)], [(2, 9), (60, 61)]] {
+        let brackets = Self.pilotBrackets(values, spans: spans, capacity: 100, &rng)
+        let reference = brackets()
+        values.withUnsafeBufferPointer { StreamingSummary.scan($0, reference) }
+        for (batch, capacity) in [(3001, 4096), (1, 4096), (37, 50), (1000, 999)] {
+          let filtered = brackets()
+          let filter = StreamingSummary.BracketFilter(filtered)
+          filter.capacity = capacity  // ≤ the allocated room: forces flushes between batches
+          values.withUnsafeBufferPointer { all in
+            for first in stride(from: 0, to: all.count, by: batch) {
+              filter.count(UnsafeBufferPointer(rebasing: all[first..<Swift.min(all.count, first + batch)]), filtered)
+            }
+          }
+          filter.finish(filtered)
+          #expect(Self.state(filtered) == Self.state(reference), "\(name) \(spans) batch \(batch)")
+        }
+      }
+    }
+    // More values in one bin than its 16-bit count holds (folded as they come), and a batch
+    // longer than that.
+    let many = [Double](repeating: 4.5, count: 150_000) + (0..<1000).map { Double($0) }
+    let brackets = [StreamingSummary.Bracket(lo: StreamingSummary.key(100), hi: StreamingSummary.key(200), capacity: 200)]
+    let filter = StreamingSummary.BracketFilter(brackets)
+    many.withUnsafeBufferPointer { all in
+      filter.count(UnsafeBufferPointer(rebasing: all[0..<70_000]), brackets)
+      filter.count(UnsafeBufferPointer(rebasing: all[70_000...]), brackets)
+    }
+    filter.finish(brackets)
+    #expect((brackets[0].below, brackets[0].atLo, brackets[0].inside, brackets[0].atHi) == (150_100, 1, 99, 1))
+  }
+
+  @Test("a bin filter's bins partition the keys: bin(k) is the bin whose keys hold k")
+  func bracketFilterBins() {
+    var rng = SplitMix64(state: 9)
+    let cases: [(UInt64, UInt64)] = [(0, .max), (0, 5), (.max - 3, .max), (1 << 63, (1 << 63) + 1_000_000), (12345, 12345)]
+    for (lo, hi) in cases {
+      let filter = StreamingSummary.BracketFilter([StreamingSummary.Bracket(lo: lo, hi: hi, capacity: 1)])
+      let m = StreamingSummary.BracketFilter.binCount
+      var keys: [UInt64] = [0, 1, .max, .max - 1, lo, hi, lo &- 1, hi &+ 1, filter.base, filter.base &- 1]
+      for b in 0..<m where filter.keys(ofBin: b).first <= filter.keys(ofBin: b).last {
+        keys += [filter.keys(ofBin: b).first, filter.keys(ofBin: b).last]
+      }
+      keys += (0..<1000).map { _ in rng.next() }
+      for k in keys {
+        let b = StreamingSummary.BracketFilter.bin(k, base: filter.base, shift: filter.shift)
+        let range = filter.keys(ofBin: b)
+        #expect(b >= 0 && b < m && range.first <= k && k <= range.last, "bracket [\(lo), \(hi)], key \(k): bin \(b) \(range)")
+      }
+      // The bins tile the key space in order.
+      var next: UInt64 = 0
+      var done = false
+      for b in 0..<m {
+        let range = filter.keys(ofBin: b)
+        if range.first > range.last { continue }
+        #expect(!done && range.first == next, "bracket [\(lo), \(hi)], bin \(b)")
+        if range.last == .max { done = true } else { next = range.last + 1 }
+      }
+      #expect(done)
+    }
+  }
+
+  @Test("column-major batches hold the rows' values (odd row counts, not multiples of the 8 × 8 tile, split batches)")
+  func columnBatchesTransposeRows() throws {
+    for (rows, columns) in [(1, 1), (7, 3), (9, 13), (257, 5), (1001, 17), (2 * StreamingSummary.transposedRows + 13, 3)] {
+      let values = (0..<(rows * columns)).map { Double($0) + 0.5 }
+      for batch in [1, 3, 8, 37, 5000] {
+        let source = ArrayCohortSource(rows: rows, columns: columns, values: values, batch: batch)
+        var next = 0
+        try source.forEachColumnBatch(pass: 1) { b in
+          #expect(b.firstRow == next && b.rows >= 1 && b.rows <= StreamingSummary.transposedRows && b.stride >= b.rows)
+          #expect(b.stride == ColumnBatch.stride(rows: b.rows) && b.stride % 8 == 0 && b.stride % 512 != 0)
+          for c in 0..<columns {
+            let got = Array(b.column(c)), want = (b.firstRow..<(b.firstRow + b.rows)).map { values[$0 * columns + c] }
+            #expect(got == want, "rows \(rows), columns \(columns), batch \(batch), column \(c)")
+          }
+          next += b.rows
+        }
+        #expect(next == rows)
+      }
+    }
+  }
+
   @Test("pilot + one pass equals sorting, for any pilot size and batch size, in one full pass")
   func pilotEqualsSorting() throws {
     let rows = 20_011, columns = 7
@@ -266,7 +341,7 @@ struct SummaryTests {
     for (pilot, batch) in [(nil, 1000), (512, 777), (4096, rows), (rows, 64), (1, 5000)] as [(Int?, Int)] {
       var tuning = StreamingSummary.Tuning()
       tuning.pilotRows = pilot
-      let source = Source(rows: rows, columns: columns, values: values, batch: batch)
+      let source = ArrayCohortSource(rows: rows, columns: columns, values: values, batch: batch)
       let (got, report) = try StreamingSummary.summarizeReporting(source, tuning: tuning)
       #expect(got == expected, "pilot \(String(describing: pilot)), batch \(batch)")
       #expect(report.pilotRows >= (pilot ?? 8192) && report.pilotRows < (pilot ?? 8192) + 16 && source.sampled == report.pilotRows)
@@ -276,7 +351,7 @@ struct SummaryTests {
     // No pilot: the narrowing passes alone (moments in the first).
     var none = StreamingSummary.Tuning()
     none.pilotRows = 0
-    let source = Source(rows: rows, columns: columns, values: values, batch: 999)
+    let source = ArrayCohortSource(rows: rows, columns: columns, values: values, batch: 999)
     let (got, report) = try StreamingSummary.summarizeReporting(source, tuning: none)
     #expect(got == expected && report.pilotRows == 0 && report.narrowedColumns == columns && source.sampled == 0)
     // The in-memory selection agrees byte for byte.
@@ -299,7 +374,7 @@ struct SummaryTests {
     for (name, lie) in lies {
       var tuning = StreamingSummary.Tuning()
       tuning.pilotRows = 2048
-      let source = Source(rows: rows, columns: columns, values: values, batch: 1234, pilotValue: lie)
+      let source = ArrayCohortSource(rows: rows, columns: columns, values: values, batch: 1234, pilotValue: lie)
       let (got, report) = try StreamingSummary.summarizeReporting(source, tuning: tuning)
       #expect(got == expected, "\(name)")
       #expect(report.narrowedColumns > 0 && report.passes > 1, "\(name): \(report)")
@@ -308,7 +383,7 @@ struct SummaryTests {
     var tiny = StreamingSummary.Tuning()
     tiny.pilotRows = 256
     tiny.keptValues = 7 * 64
-    let source = Source(rows: rows, columns: columns, values: values, batch: 4000)
+    let source = ArrayCohortSource(rows: rows, columns: columns, values: values, batch: 4000)
     let (got, report) = try StreamingSummary.summarizeReporting(source, tuning: tiny)
     #expect(got == expected && report.narrowedColumns > 0, "\(report)")
   }
@@ -359,5 +434,42 @@ struct SummaryTests {
     let (shardStreamed, _) = try StreamingSummary.summarizeReporting(shard, tuning: tuning)
     #expect(shardStreamed == (try CohortSimulation(request).summarize()))
     #expect(shard.simulatedRows == 1000 + 608)
+  }
+}
+
+/// A cohort held in an array (row-major) and delivered in batches of a chosen size, so that the
+/// streaming summary's passes, batch seams and pilot can be exercised without simulating. Shared
+/// by `SummaryTests` and `CohortTests`. Its pilot may lie (deliver other values than the rows hold),
+/// and it counts the passes and sampled rows it was asked for.
+final class ArrayCohortSource: CohortValueSource, @unchecked Sendable {  // counters touched by the driver thread only
+  let rows: Int, columns: Int, values: [Double], batch: Int
+  var passes = 0, sampled = 0
+  let pilotValue: ((Int, Int) -> Double)?
+  init(rows: Int, columns: Int, values: [Double], batch: Int, pilotValue: ((Int, Int) -> Double)? = nil) {
+    self.rows = rows; self.columns = columns; self.values = values; self.batch = batch; self.pilotValue = pilotValue
+  }
+  func forEachBatch(pass: Int, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
+    passes += 1
+    try values.withUnsafeBufferPointer { all in
+      var first = 0
+      while first < rows {
+        let count = min(batch, rows - first)
+        try body(first, count, UnsafeBufferPointer(rebasing: all[(first * columns)..<((first + count) * columns)]))
+        first += count
+      }
+    }
+  }
+  func forEachSampledRow(_ rows: [Int], _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
+    sampled += rows.count
+    var out: [Double] = []
+    for r in rows { for c in 0..<columns { out.append(pilotValue?(r, c) ?? values[r * columns + c]) } }
+    try out.withUnsafeBufferPointer { try body(0, rows.count, $0) }
+  }
+  /// Three workers taking every third index: items run out of order and concurrently.
+  func parallelColumns(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {
+    DispatchQueue.concurrentPerform(iterations: 3) { w in
+      var c = w
+      while c < count { work(c); c += 3 }
+    }
   }
 }

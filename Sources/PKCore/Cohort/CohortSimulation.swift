@@ -73,11 +73,6 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     forEachItem(count, threads: request.threads) { _, c in work(c) }
   }
 
-  /// Simulates patients `first ..< first + count` into `out` (row-major, `columns` per patient).
-  func simulateBatch(first: Int, count: Int, into out: UnsafeMutablePointer<Double>) throws -> [VirtualPatient] {
-    try simulateRows(Array(first..<(first + count)), into: out)
-  }
-
   /// Patients `index ..< index + count`, all given the regimens' scheduled doses, side by side;
   /// writes `columns` values per patient (consecutive rows) and each patient into `slots`.
   func simulateGroup(
@@ -146,16 +141,38 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
   public private(set) var simulatedRows = 0
 
   public func forEachBatch(pass: Int, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
+    try simulateBatches(pass: pass, columnMajor: { _ in nil }) { first, count, values in try body(first, count, values) }
+  }
+
+  /// The batches as column-major copies, each written by the worker that simulated the rows, chunk
+  /// by chunk, while they are still in its cache (`simulateRows(_:into:columnMajor:)`): the summary
+  /// then reads each column contiguously and never transposes a cold batch itself.
+  public func forEachColumnBatch(pass: Int, _ body: (ColumnBatch) throws -> Void) throws {
+    let stride = ColumnBatch.stride(rows: batchSize)
+    let storage = UnsafeMutablePointer<Double>.allocate(capacity: stride * columns)
+    defer { storage.deallocate() }
+    try simulateBatches(pass: pass, columnMajor: { _ in ColumnBatch.Target(base: storage, stride: stride) }) { first, count, _ in
+      try body(ColumnBatch(firstRow: first, rows: count, stride: stride, base: storage))
+    }
+  }
+
+  /// Simulates the patients batch by batch into one row-major buffer (calling `onFirstPass` on
+  /// pass 1), and also column-major where `columnMajor(first row of the batch)` gives a target;
+  /// then calls `body(first row, rows, row-major values)`, rows counted from the run's first patient.
+  func simulateBatches(
+    pass: Int, columnMajor: (Int) -> ColumnBatch.Target?, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void
+  ) throws {
     let buffer = UnsafeMutablePointer<Double>.allocate(capacity: batchSize * columns)
     defer { buffer.deallocate() }
     var first = request.patients.lowerBound
     while first < request.patients.upperBound {
       let count = Swift.min(batchSize, request.patients.upperBound - first)
-      let patients = try simulateBatch(first: first, count: count, into: buffer)
+      let row = first - request.patients.lowerBound
+      let patients = try simulateRows(Array(first..<(first + count)), into: buffer, columnMajor: columnMajor(row))
       simulatedRows += count
       let view = UnsafeBufferPointer(start: buffer, count: count * columns)
       if pass == 1, let onFirstPass { try onFirstPass(first, count, view, patients) }
-      try body(first - request.patients.lowerBound, count, view)
+      try body(row, count, view)
       first += count
     }
   }
@@ -163,7 +180,7 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
 
 extension CohortSimulation {
   /// Simulates only the given rows (the summary's pilot sample), in parallel batches; never calls
-  /// `onFirstPass`. Runs of consecutive rows share lanes as in `simulateBatch`.
+  /// `onFirstPass`. Runs of consecutive rows share lanes as in `simulateBatches`.
   public func forEachSampledRow(_ rows: [Int], _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
     let buffer = UnsafeMutablePointer<Double>.allocate(capacity: batchSize * columns)
     defer { buffer.deallocate() }
@@ -180,9 +197,11 @@ extension CohortSimulation {
   /// Simulates the patients `indices` (ascending) into consecutive rows of `out`, in chunks of 16
   /// rows taken by the workers as they finish (`forEachItem`). Consecutive patients given the same
   /// doses run side by side (`SubjectSimulator.groupSize` lanes); each patient's values do not
-  /// depend on its group, so neither does the output. Returns the patients.
+  /// depend on its group, so neither does the output. With a `columnMajor` target, the worker also
+  /// copies each chunk's rows there (rows `0 ..< indices.count` of the target) as soon as it has
+  /// simulated them. Returns the patients.
   @discardableResult
-  func simulateRows(_ indices: [Int], into out: UnsafeMutablePointer<Double>) throws -> [VirtualPatient] {
+  func simulateRows(_ indices: [Int], into out: UnsafeMutablePointer<Double>, columnMajor: ColumnBatch.Target? = nil) throws -> [VirtualPatient] {
     let count = indices.count
     let chunks = (count + Self.chunk - 1) / Self.chunk
     let patients = UnsafeMutablePointer<VirtualPatient?>.allocate(capacity: count)
@@ -215,6 +234,8 @@ extension CohortSimulation {
         }
         i = j
       }
+      let start = c * Self.chunk
+      columnMajor?.write(rows: base + start * self.columns, first: start, count: end - start, columns: self.columns)
     }
     if let (error, _) = failure.first { throw error }
     return (0..<count).map { patients[$0]! }
@@ -267,33 +288,23 @@ extension CohortSimulation {
   /// the cohort again, so memory stays bounded whatever the number of patients.
   public static let inMemoryValues = 64 << 20
 
-  /// Rows of a batch transposed per work item (a multiple of 8, the transposition's tile).
-  static let transposeRows = 256
-
   /// Whether a cohort of this size is summarised in memory.
   public var fitsInMemory: Bool { Double(rows) * Double(columns) <= Double(Self.inMemoryValues) }
 
   /// The exact summaries of every column: in memory when the cohort fits (one simulation), else in
   /// passes over the simulation (`StreamingSummary`). Both give the same bytes.
   ///
-  /// In memory, each batch is transposed as it is simulated (`StreamingSummary.transpose`, slices
-  /// of rows in parallel) into column-major storage, not zero-filled first (every value is
-  /// written), so each column's summary then reads contiguous memory (`ColumnSummary.bySelection`),
-  /// columns in parallel.
+  /// In memory, each worker copies the rows it has just simulated into column-major storage for the
+  /// whole cohort (`simulateRows(_:into:columnMajor:)`, while they are in its cache), not
+  /// zero-filled first (every value is written), so each column's summary then reads contiguous
+  /// memory (`ColumnSummary.bySelection`), columns in parallel.
   public func summarize() throws -> [ColumnSummary] {
     guard fitsInMemory else { return try StreamingSummary.summarize(self) }
     let rows = self.rows, columns = self.columns
     let storage = UnsafeMutablePointer<Double>.allocate(capacity: rows * columns)
     defer { storage.deallocate() }
     nonisolated(unsafe) let byColumn = storage
-    try forEachBatch(pass: 1) { first, count, values in
-      nonisolated(unsafe) let batch = values.baseAddress!
-      let slices = (count + Self.transposeRows - 1) / Self.transposeRows
-      forEachItem(slices, threads: request.threads) { _, k in
-        let r0 = k * Self.transposeRows, height = Swift.min(Self.transposeRows, count - r0)
-        StreamingSummary.transpose(batch + r0 * columns, rows: height, columns: columns, rowStride: columns, into: byColumn + first + r0, columnStride: rows)
-      }
-    }
+    try simulateBatches(pass: 1, columnMajor: { first in ColumnBatch.Target(base: storage + first, stride: rows) }) { _, _, _ in }
     return mapItems(columns, threads: request.threads) { c in
       ColumnSummary.bySelection(UnsafeMutableBufferPointer(start: byColumn + c * rows, count: rows))
     }

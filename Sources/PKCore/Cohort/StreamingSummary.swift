@@ -11,6 +11,10 @@ public protocol CohortValueSource {
   /// batches: `body(i, count, values)` holds rows `rows[i ..< i + count]`, row-major. Used for the
   /// pilot sample of `StreamingSummary`; the default replays a pass and keeps those rows.
   func forEachSampledRow(_ rows: [Int], _ body: (_ firstIndex: Int, _ rowCount: Int, _ values: UnsafeBufferPointer<Double>) throws -> Void) throws
+  /// Delivers all rows, in order, as consecutive column-major batches (what the summaries scan).
+  /// Called once per pass. The default transposes `forEachBatch`'s row-major batches
+  /// (`transposedBatches`); a source that can write its columns as it produces its rows overrides it.
+  func forEachColumnBatch(pass: Int, _ body: (ColumnBatch) throws -> Void) throws
 }
 
 extension CohortValueSource {
@@ -32,6 +36,44 @@ extension CohortValueSource {
         if first + count > last { throw StopReplay() }
       }
     } catch is StopReplay {}
+  }
+}
+
+extension CohortValueSource {
+  public func forEachColumnBatch(pass: Int, _ body: (ColumnBatch) throws -> Void) throws {
+    try transposedBatches(pass: pass, body)
+  }
+
+  /// `forEachBatch`'s row-major batches as column-major ones of at most `transposedRows` rows
+  /// (a larger batch is split, so the copy stays small whatever the source delivers). Each piece
+  /// is transposed in slices of `StreamingSummary.transposeSlice` rows, in parallel
+  /// (`parallelColumns`), into one reused buffer.
+  public func transposedBatches(pass: Int, _ body: (ColumnBatch) throws -> Void) throws {
+    let columns = self.columns
+    var buffer: UnsafeMutablePointer<Double>? = nil
+    var capacity = 0
+    defer { buffer?.deallocate() }
+    try forEachBatch(pass: pass) { first, count, values in
+      var start = 0
+      while start < count {
+        let rows = Swift.min(StreamingSummary.transposedRows, count - start)
+        let stride = ColumnBatch.stride(rows: rows)
+        if capacity < stride * columns {
+          buffer?.deallocate()
+          capacity = stride * columns
+          buffer = .allocate(capacity: capacity)
+        }
+        let target = ColumnBatch.Target(base: buffer!, stride: stride)
+        nonisolated(unsafe) let piece = values.baseAddress! + start * columns
+        let slice = StreamingSummary.transposeSlice
+        parallelColumns((rows + slice - 1) / slice) { k in
+          let r0 = k * slice
+          target.write(rows: piece + r0 * columns, first: r0, count: Swift.min(slice, rows - r0), columns: columns)
+        }
+        try body(ColumnBatch(firstRow: first + start, rows: rows, stride: stride, base: buffer!))
+        start += rows
+      }
+    }
   }
 }
 
@@ -62,6 +104,10 @@ struct StopReplay: Error {}
 public enum StreamingSummary {
   static let refineBins = 1024
   static let collectLimit = 256
+  /// Rows of the column-major batches made from row-major ones (`transposedBatches`).
+  static let transposedRows = 4096
+  /// Rows transposed per parallel work item (a multiple of 8, the transposition's tile).
+  static let transposeSlice = 256
 
   /// Knobs of the pilot (tests force its size or disable it).
   public struct Tuning: Sendable {
@@ -92,6 +138,10 @@ public enum StreamingSummary {
     let bits = x.bitPattern
     return bits & (1 << 63) == 0 ? bits | (1 << 63) : ~bits
   }
+
+  /// 0 or 1, without a branch.
+  @inline(__always)
+  static func bit(_ b: Bool) -> Int { ColumnSummary.bit(b) }
 
   /// The double whose key is `k`.
   static func value(ofKey k: UInt64) -> Double {
@@ -138,6 +188,8 @@ public enum StreamingSummary {
     var moments = ExactMoments()
     var targets: [Target] = []
     var brackets: [Bracket] = []
+    /// Bins that spare most values the bracket scan (nil: every value is scanned).
+    var filter: BracketFilter? = nil
     var ranges: [Range] = []
   }
 
@@ -172,19 +224,22 @@ public enum StreamingSummary {
       narrowed.insert(c)
       for range in col.ranges { prepare(range) }
     }
-    try source.forEachBatch(pass: pass) { _, rowCount, values in
-      nonisolated(unsafe) let base = values.baseAddress!
+    try source.forEachColumnBatch(pass: pass) { batch in
       source.parallelColumns(blockCount(columnCount)) { block in
-        forEachColumn(inBlock: block, base: base, rows: rowCount, columns: columnCount) { c, values in
-          let col = box.columns[c]
+        for c in blockColumns(block, of: columnCount) {
+          let col = box.columns[c], values = batch.column(c)
           col.moments.add(contentsOf: values)
-          scan(values, col.brackets)
+          if let filter = col.filter { filter.count(values, col.brackets) } else { scan(values, col.brackets) }
           scan(values, col.ranges)
         }
       }
     }
     report.passes = 1
-    for col in columns {
+    // Each column's selections among its kept values, columns in parallel.
+    source.parallelColumns(columnCount) { c in
+      let col = box.columns[c]
+      col.filter?.finish(col.brackets)
+      col.filter = nil
       resolveBrackets(col)
       resolveRanges(col)
       if col.targets.contains(where: { $0.value == nil }) && col.ranges.isEmpty {
@@ -200,14 +255,11 @@ public enum StreamingSummary {
         for range in col.ranges { prepare(range) }
       }
       let busy = (0..<blockCount(columnCount)).filter { b in
-        (b * blockWidth..<Swift.min(columnCount, (b + 1) * blockWidth)).contains { !columns[$0].ranges.isEmpty }
+        blockColumns(b, of: columnCount).contains { !columns[$0].ranges.isEmpty }
       }
-      try source.forEachBatch(pass: pass) { _, rowCount, values in
-        nonisolated(unsafe) let base = values.baseAddress!
+      try source.forEachColumnBatch(pass: pass) { batch in
         source.parallelColumns(busy.count) { i in
-          forEachColumn(inBlock: busy[i], base: base, rows: rowCount, columns: columnCount) { c, values in
-            scan(values, box.columns[c].ranges)
-          }
+          for c in blockColumns(busy[i], of: columnCount) { scan(batch.column(c), box.columns[c].ranges) }
         }
       }
       report.passes += 1
@@ -320,11 +372,13 @@ public enum StreamingSummary {
       forEachColumn(inBlock: block, base: base, rows: m, columns: columnCount) { c, values in
         let sample = UnsafeMutableBufferPointer(mutating: values)
         ColumnSummary.select(sample, ranks: wanted)
-        box.columns[c].brackets = spansCopy.enumerated().map { i, s in
+        let brackets = spansCopy.enumerated().map { i, s in
           let lo = s.open.0 ? 0 : key(sample[s.lo])
           let hi = s.open.1 ? UInt64.max : key(sample[s.hi])
           return Bracket(lo: lo, hi: hi, capacity: capacities[i])
         }
+        box.columns[c].brackets = brackets
+        box.columns[c].filter = brackets.isEmpty ? nil : BracketFilter(brackets)
       }
     }
   }
@@ -406,6 +460,11 @@ public enum StreamingSummary {
   static let blockWidth = 8
 
   static func blockCount(_ columns: Int) -> Int { (columns + blockWidth - 1) / blockWidth }
+
+  /// The column indices of block `block` (of `count` columns).
+  static func blockColumns(_ block: Int, of count: Int) -> Swift.Range<Int> {
+    (block * blockWidth)..<Swift.min(count, (block + 1) * blockWidth)
+  }
 
   static func forEachColumn(
     inBlock block: Int, base: UnsafePointer<Double>, rows: Int, columns: Int,
