@@ -5,9 +5,11 @@ import PKNumerics
 /// run side by side: each ETDRK4 step is a chain of four dependent divisions (the stages'
 /// saturable terms), and one patient alone leaves the processor waiting on them; eight lanes (four
 /// SSE2 registers per value on the baseline x86-64 build) fill that wait (`perf` on the 2-core
-/// EPYC: with four lanes the step stalled on the divisions). A lane whose substep needs care (C below `safeAbove`, or a failed check) is
-/// handled alone by `ExponentialPath.carefulSubstep` from its state before the step, while the
-/// others go on. Lanes never mix: each lane's arithmetic is the same whatever its neighbours, so a
+/// EPYC: with four lanes the step stalled on the divisions). A lane whose substep needs care (C
+/// below `safeAbove`, or a failed check) is redone from its state before the step while the
+/// others keep theirs: by `ExponentialPath.carefulSubstep`'s quarter steps, which the flagged lanes
+/// take side by side (all lanes need them on the day after a dose), or alone where it takes the
+/// adaptive window. Lanes never mix: each lane's arithmetic is the same whatever its neighbours, so a
 /// patient's curve does not depend on which patients share its group (a single subject runs as a
 /// group of one) — cohort output is the same for every thread count and batch size.
 struct ExponentialLanes {
@@ -78,6 +80,9 @@ struct ExponentialLanes {
     // Each lane's `ExponentialPath.needsCare` threshold, for `suspect`.
     var safeAbove = Lanes.zero
     for l in 0..<Self.width { safeAbove[l] = paths[l].safeAbove }
+    // …and `checkCap`, for `fails`' cap.
+    var cap = Lanes.zero
+    for l in 0..<Self.width { cap[l] = paths[l].checkCap }
     /// Whether any lane's step from central amount `a` to `b` (saturable rates `nu` → `nuAfter`)
     /// may need care: the lanes' `needsCare`, non-finite and `fails` tests side by side, without
     /// their `vmax > 0` condition (a superset of the lanes the lane-by-lane test flags).
@@ -87,21 +92,25 @@ struct ExponentialLanes {
       let notFinite = (b - b) .!= .zero
       let delta: Lanes = nuAfter - nu
       let change: Lanes = delta.replacing(with: -delta, where: delta .< 0) * h
-      let allowed: Lanes = 1e-4 * a.replacing(with: -a, where: a .< 0)
+      let magnitude = a.replacing(with: -a, where: a .< 0)
+      let allowed: Lanes = 1e-4 * magnitude.replacing(with: cap, where: cap .< magnitude)
       let changed = change .> allowed
       return any(low .| notFinite .| changed)
     }
     // The lanes' amounts and their copy from before the current step (n each), as a raw buffer:
     // the step loop does no array bookkeeping.
-    let y = UnsafeMutablePointer<Lanes>.allocate(capacity: 2 * n)
-    y.initialize(repeating: .zero, count: 2 * n)
-    let saved = y + n
+    let y = UnsafeMutablePointer<Lanes>.allocate(capacity: 4 * n)
+    y.initialize(repeating: .zero, count: 4 * n)
+    // …and the quarter steps' amounts, and their copy from before the current quarter.
+    let saved = y + n, quarterState = saved + n, quarterSaved = quarterState + n
     defer { y.deallocate() }
     // The lanes' amounts through a shared adaptive window.
     let window = UnsafeMutablePointer<Lanes>.allocate(capacity: n)
     window.initialize(repeating: .zero, count: n)
     defer { window.deallocate() }
     var windowed = [Bool](repeating: false, count: Self.width)
+    var quarter = [Bool](repeating: false, count: Self.width)
+    var failing = [Bool](repeating: false, count: Self.width)
     var lane = [Double](repeating: 0, count: 2 * n)
     var t = 0.0, k = 0, d = 0
     var nu = Lanes.zero
@@ -109,6 +118,57 @@ struct ExponentialLanes {
     var current: [Lanes] = []
     var finite = Mask(repeating: true)
     let last = grid.lastTime
+    /// `ExponentialPath.carefulSubstep`'s quarter steps for the lanes marked in `quarter`, side
+    /// by side, from their amounts in `saved` over [t0, t1]: four steps of (t1 − t0)/4, each
+    /// under the a-posteriori check; a quarter that fails it is integrated adaptively, by the
+    /// lanes that failed it together (`adaptiveLanes`) or alone. Each lane does the operations
+    /// `carefulSubstep` does alone, in the same order, so its bytes are the same.
+    func quarterSteps(from t0: Double, to t1: Double) throws {
+      let span = (t1 - t0) / 4
+      let (coefficients, finite) = steps(for: span)
+      for l in 0..<active where quarter[l] && !finite[l] {
+        // Alone, `carefulSubstep` gives up with the lane's amounts as they were.
+        for j in 0..<n { y[j][l] = saved[j][l] }
+        nu[l] = paths[l].N.value(central: saved[c][l])
+        (quarter[l], ok[l]) = (false, false)
+      }
+      for j in 0..<n { quarterState[j] = saved[j] }
+      try coefficients.withUnsafeBufferPointer { coefficients in
+        for q in 0..<4 {
+          let before = rate(quarterState[c])
+          for j in 0..<n { quarterSaved[j] = quarterState[j] }
+          let after = structuredETDRK4(quarterState, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
+          var count = 0
+          for l in 0..<Self.width {
+            failing[l] = quarter[l]
+              && (!quarterState[c][l].isFinite
+                || paths[l].fails(before: before[l], after: after[l], h: span, central: quarterSaved[c][l]))
+            if failing[l] {
+              for j in 0..<n { quarterState[j][l] = quarterSaved[j][l] }
+              count += 1
+            }
+          }
+          guard count > 0 else { continue }
+          let q0 = t0 + Double(q) * span, q1 = q == 3 ? t1 : q0 + span
+          if count >= 2 {
+            let reached = try adaptiveLanes(failing, quarterState, q0, q1, Lanes(repeating: .infinity))
+            for l in 0..<Self.width where failing[l] && reached[l] != nil { failing[l] = false }
+          }
+          for l in 0..<Self.width where failing[l] {
+            try lane.withUnsafeMutableBufferPointer { buffer in
+              let v = buffer.baseAddress!
+              for j in 0..<n { v[j] = quarterState[j][l] }
+              _ = try adaptive(l, v, q0, q1, .infinity)
+              for j in 0..<n { quarterState[j][l] = v[j] }
+            }
+          }
+        }
+      }
+      for l in 0..<active where quarter[l] {
+        for j in 0..<n { y[j][l] = quarterState[j][l] }
+        nu[l] = paths[l].N.value(central: quarterState[c][l])
+      }
+    }
     while true {
       while k < grid.count && grid.time(k) <= t {
         let v = factor * y[c]
@@ -179,10 +239,19 @@ struct ExponentialLanes {
           } else {
             for l in 0..<Self.width { windowed[l] = false }
           }
+          // The other flagged lanes: those that pass the lane-by-lane test keep the step; one
+          // lone lane taking the window goes alone; the rest take quarter steps side by side.
+          var quartering = 0
+          for l in 0..<Self.width { quarter[l] = false }
           for l in 0..<active where ok[l] && !windowed[l] {
             if !paths[l].needsCare(central: saved[c][l]) && y[c][l].isFinite
               && !paths[l].fails(before: before[l], after: nu[l], h: h, central: saved[c][l])
             {
+              continue
+            }
+            guard paths[l].takesWindow(central: saved[c][l], span: t1 - t0) else {
+              quarter[l] = true
+              quartering += 1
               continue
             }
             let good = try lane.withUnsafeMutableBufferPointer { buffer in
@@ -195,6 +264,7 @@ struct ExponentialLanes {
             }
             if !good { ok[l] = false }
           }
+          if quartering > 0 { try quarterSteps(from: t0, to: t1) }
         }
       }
       t = next

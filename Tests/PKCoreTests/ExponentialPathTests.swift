@@ -31,6 +31,20 @@ struct ExponentialPathTests {
     }
   }
 
+  @Test("washout cliffs: Km 0.01 mg/L after 300 mg q4w ×3, where earlier absolute errors become large relative ones", arguments: ["kovalenko2020", "kovalenko2016"])
+  func washoutCliffs(model name: String) throws {
+    // Once the doses stop, C falls nearly linearly (saturated elimination) and then drops off a
+    // cliff near Km (1 → 0.08 mg/L in a day). Without the capped step check and with the windows
+    // at 10× tolerance, these patients were off by up to 8e-5 relative there.
+    let model = Fixtures.model(name)
+    let sampler = PatientSampler(model: model, weights: try BodyWeights.parse("normal:75,15,40,150"), seed: 7)
+    let grid = try OutputGrid(step: 1, horizon: 280)
+    let doses = try RegimenText.parse("300mg q4w x3").doses(horizon: 280)
+    for i in 0..<48 {
+      try Self.check(sampler.patient(i).parameters, doses, grid, "\(name) patient \(i)")
+    }
+  }
+
   @Test("fractional dose times, IV doses, a fine grid and a long washout (adaptive windows)")
   func irregular() throws {
     let p = Fixtures.model("kovalenko2020").individual(weight: 40, eta: nil)
