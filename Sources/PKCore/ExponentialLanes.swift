@@ -87,15 +87,17 @@ struct ExponentialLanes {
     /// may need care: the lanes' `needsCare`, non-finite and `fails` tests side by side, without
     /// their `vmax > 0` condition (a superset of the lanes the lane-by-lane test flags).
     @inline(__always) func suspect(before a: Lanes, after b: Lanes, nu: Lanes, nuAfter: Lanes, h: Double) -> Bool {
-      let conc = a * invVc
-      let low = conc .< safeAbove
+      let low = a * invVc .< safeAbove
+      return any(low) || changed(before: a, after: b, nu: nu, nuAfter: nuAfter, h: h)
+    }
+    /// `suspect` without `needsCare`: whether any lane's step is not finite or fails `fails`.
+    @inline(__always) func changed(before a: Lanes, after b: Lanes, nu: Lanes, nuAfter: Lanes, h: Double) -> Bool {
       let notFinite = (b - b) .!= .zero
       let delta: Lanes = nuAfter - nu
       let change: Lanes = delta.replacing(with: -delta, where: delta .< 0) * h
       let magnitude = a.replacing(with: -a, where: a .< 0)
       let allowed: Lanes = 1e-4 * magnitude.replacing(with: cap, where: cap .< magnitude)
-      let changed = change .> allowed
-      return any(low .| notFinite .| changed)
+      return any(notFinite .| (change .> allowed))
     }
     // The lanes' amounts and their copy from before the current step (n each), as a raw buffer:
     // the step loop does no array bookkeeping.
@@ -138,6 +140,8 @@ struct ExponentialLanes {
           let before = rate(quarterState[c])
           for j in 0..<n { quarterSaved[j] = quarterState[j] }
           let after = structuredETDRK4(quarterState, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
+          // All lanes' checks at once (a superset of the lanes `fails`); most quarters pass.
+          guard changed(before: quarterSaved[c], after: quarterState[c], nu: before, nuAfter: after, h: span) else { continue }
           var count = 0
           for l in 0..<Self.width {
             failing[l] = quarter[l]
