@@ -221,24 +221,15 @@ struct ExponentialLanes {
             taking += 1
           }
           if taking >= 2 {
-            var levels = Lanes.zero
-            for l in 0..<Self.width { levels[l] = paths[l].handOver }
             for j in 0..<n { window[j] = saved[j] }
-            let reached = try adaptiveLanes(windowed, window, t0, t1, levels)
+            let reached = try adaptiveLanes(windowed, window, t0, t1, Lanes(repeating: .infinity))
             for l in 0..<active where windowed[l] {
-              guard let r = reached[l] else {
+              guard reached[l] != nil else {
                 windowed[l] = false  // alone, below
                 continue
               }
-              let good = lane.withUnsafeMutableBufferPointer { buffer in
-                let v = buffer.baseAddress!
-                for j in 0..<n { v[j] = window[j][l] }
-                let good = paths[l].finishWindow(v, reached: r, end: t1)
-                for j in 0..<n { y[j][l] = v[j] }
-                nu[l] = paths[l].N.value(v)
-                return good
-              }
-              if !good { ok[l] = false }
+              for j in 0..<n { y[j][l] = window[j][l] }
+              nu[l] = paths[l].N.value(central: window[c][l])
             }
           } else {
             for l in 0..<Self.width { windowed[l] = false }
