@@ -1,4 +1,3 @@
-import Foundation
 import PKNumerics
 
 extension StructuredETDRK4Step {
