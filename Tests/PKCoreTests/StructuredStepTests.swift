@@ -41,11 +41,8 @@ struct StructuredStepTests {
     // is absolute. Random parameter sets around the shipped models, transit chains of 0…6, step
     // lengths from 0.0371 to 7 days, and ka swept across the disposition eigenvalues (there the
     // 2×2 systems are near singular and the dense path must take over).
-    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-    func uniform(_ lo: Double, _ hi: Double) -> Double {
-      state = state &* 6364136223846793005 &+ 1442695040888963407
-      return lo + (hi - lo) * Double(state >> 11) / Double(1 << 53)
-    }
+    var random = ParameterDraws(seed: 0x9E37_79B9_7F4A_7C15)
+    func uniform(_ lo: Double, _ hi: Double) -> Double { random.uniform(lo, hi) }
     var cases: [PKParameters] = []
     for ntr in [0, 1, 3, 6] {
       for _ in 0..<25 {
@@ -73,11 +70,8 @@ struct StructuredStepTests {
 
   @Test("small-block coefficients (series, scalar depot) agree with the general Padé path to 1e-13; it declines outside its conditions")
   func smallBlocksMatchGeneral() {
-    var state: UInt64 = 0x2545_F491_4F6C_DD1D
-    func uniform(_ lo: Double, _ hi: Double) -> Double {
-      state = state &* 6364136223846793005 &+ 1442695040888963407
-      return lo + (hi - lo) * Double(state >> 11) / Double(1 << 53)
-    }
+    var random = ParameterDraws(seed: 0x2545_F491_4F6C_DD1D)
+    func uniform(_ lo: Double, _ hi: Double) -> Double { random.uniform(lo, hi) }
     var cases: [PKParameters] = [0, 3].map { ntr in
       PKParameters(ka: 0.3, F: 1, Vc: 3, ke: 0.045, k12: 0.2, k21: 0.3, Vm: 1, Km: 0.01, mtt: ntr > 0 ? 0.105 : 0, ntr: ntr)
     }
@@ -203,5 +197,16 @@ struct StructuredStepTests {
         }
       }
     }
+  }
+}
+
+/// Uniform draws for random parameter sets (a 64-bit LCG, Knuth's MMIX constants): repeatable
+/// test cases, no dependence on the cohort's RNG.
+struct ParameterDraws {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func uniform(_ lo: Double, _ hi: Double) -> Double {
+    state = state &* 6364136223846793005 &+ 1442695040888963407
+    return lo + (hi - lo) * Double(state >> 11) / Double(1 << 53)
   }
 }
