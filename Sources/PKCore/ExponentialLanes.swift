@@ -7,9 +7,9 @@ import PKNumerics
 /// SSE2 registers per value on the baseline x86-64 build) fill that wait (`perf` on the 2-core
 /// EPYC: with four lanes the step stalled on the divisions). A lane whose substep needs care (C
 /// below `safeAbove`, or a failed check) is redone from its state before the step while the
-/// others keep theirs: by `ExponentialPath.carefulSubstep`'s quarter steps, which the flagged lanes
-/// take side by side (all lanes need them on the day after a dose), or alone where it takes the
-/// adaptive window. Lanes never mix: each lane's arithmetic is the same whatever its neighbours, so a
+/// others keep theirs: by quarter steps, which the flagged lanes take side by side (all lanes need
+/// them on the day after a dose), or by the adaptive window, side by side where two or more lanes
+/// take it over the same substep. Lanes never mix: each lane's arithmetic is the same whatever its neighbours, so a
 /// patient's curve does not depend on which patients share its group (a single subject runs as a
 /// group of one) — cohort output is the same for every thread count and batch size.
 struct ExponentialLanes {
@@ -49,18 +49,18 @@ struct ExponentialLanes {
   }
 
   /// Samples each active lane's `factor·A_c` on the grid into its output (pre-dose values at dose
-  /// times). `adaptive(lane, y, t0, t1, c)` advances that lane's drug amounts `y` from t0 towards
-  /// t1 with an adaptive integrator, stopping once the concentration is at least `c`, and returns
-  /// the time reached (`ExponentialPath.carefulSubstep`). Where two or more lanes take that
-  /// window over the same substep (the first dose: every lane starts at C = 0), they go together
-  /// to `adaptiveLanes(taking, y, t0, t1, c)` (y: the lanes' amounts, interleaved), which returns
-  /// each taking lane's time reached, or nil for a lane `adaptive` must then take alone. Either
-  /// way a lane's window gives the same bytes (`WindowIntegrator`).
+  /// times). `adaptive(lane, y, t0, t1)` advances that lane's drug amounts `y` from t0 to t1 with an
+  /// adaptive integrator, for a substep that needs care and is stiff (`takesWindow`) or a quarter
+  /// step that failed its check. Where two or more lanes take such a window over the same interval
+  /// (the first dose: every lane starts at C = 0; the day after a dose), they go together to
+  /// `adaptiveLanes(taking, y, t0, t1)` (y: the lanes' amounts, interleaved), which returns, per
+  /// lane, whether it was done; `adaptive` then takes the others alone. Either way a lane's window
+  /// gives the same bytes (`WindowIntegrator`).
   /// - Returns: per lane, false when that patient must be integrated adaptively from the start.
   mutating func sample(
     doses: [Dose], grid: OutputGrid, factors: [Double], outputs: [UnsafeMutablePointer<Double>],
-    adaptive: (Int, UnsafeMutablePointer<Double>, Double, Double, Double) throws -> Double,
-    adaptiveLanes: ([Bool], UnsafeMutablePointer<Lanes>, Double, Double, Lanes) throws -> [Double?]
+    adaptive: (Int, UnsafeMutablePointer<Double>, Double, Double) throws -> Void,
+    adaptiveLanes: ([Bool], UnsafeMutablePointer<Lanes>, Double, Double) throws -> [Bool]
   ) throws -> [Bool] {
     let n = paths[0].n, c = paths[0].central, m = c
     var ok = (0..<Self.width).map { $0 < active }
@@ -113,23 +113,24 @@ struct ExponentialLanes {
     var windowed = [Bool](repeating: false, count: Self.width)
     var quarter = [Bool](repeating: false, count: Self.width)
     var failing = [Bool](repeating: false, count: Self.width)
-    var lane = [Double](repeating: 0, count: 2 * n)
+    var lane = [Double](repeating: 0, count: n)
     var t = 0.0, k = 0, d = 0
     var nu = Lanes.zero
     var currentH = -1.0
     var current: [Lanes] = []
     var finite = Mask(repeating: true)
     let last = grid.lastTime
-    /// `ExponentialPath.carefulSubstep`'s quarter steps for the lanes marked in `quarter`, side
-    /// by side, from their amounts in `saved` over [t0, t1]: four steps of (t1 − t0)/4, each
-    /// under the a-posteriori check; a quarter that fails it is integrated adaptively, by the
-    /// lanes that failed it together (`adaptiveLanes`) or alone. Each lane does the operations
-    /// `carefulSubstep` does alone, in the same order, so its bytes are the same.
+    /// The careful substep of the lanes marked in `quarter` (care needed, not stiff for a quarter
+    /// step), side by side, from their amounts in `saved` over [t0, t1]: four steps of
+    /// (t1 − t0)/4, each under the a-posteriori check (ETDRK4's error falls 256-fold); a quarter
+    /// that fails it is integrated adaptively, by the lanes that failed it together
+    /// (`adaptiveLanes`) or alone. A lane's operations do not depend on which other lanes are
+    /// marked (a patient alone runs this as a group of one), so its bytes are the same.
     func quarterSteps(from t0: Double, to t1: Double) throws {
       let span = (t1 - t0) / 4
       let (coefficients, finite) = steps(for: span)
       for l in 0..<active where quarter[l] && !finite[l] {
-        // Alone, `carefulSubstep` gives up with the lane's amounts as they were.
+        // The lane gives up (integrated adaptively from the start) with its amounts as they were.
         for j in 0..<n { y[j][l] = saved[j][l] }
         nu[l] = paths[l].N.value(central: saved[c][l])
         (quarter[l], ok[l]) = (false, false)
@@ -155,14 +156,14 @@ struct ExponentialLanes {
           guard count > 0 else { continue }
           let q0 = t0 + Double(q) * span, q1 = q == 3 ? t1 : q0 + span
           if count >= 2 {
-            let reached = try adaptiveLanes(failing, quarterState, q0, q1, Lanes(repeating: .infinity))
-            for l in 0..<Self.width where failing[l] && reached[l] != nil { failing[l] = false }
+            let done = try adaptiveLanes(failing, quarterState, q0, q1)
+            for l in 0..<Self.width where failing[l] && done[l] { failing[l] = false }
           }
           for l in 0..<Self.width where failing[l] {
             try lane.withUnsafeMutableBufferPointer { buffer in
               let v = buffer.baseAddress!
               for j in 0..<n { v[j] = quarterState[j][l] }
-              _ = try adaptive(l, v, q0, q1, .infinity)
+              try adaptive(l, v, q0, q1)
               for j in 0..<n { quarterState[j][l] = v[j] }
             }
           }
@@ -222,9 +223,9 @@ struct ExponentialLanes {
           }
           if taking >= 2 {
             for j in 0..<n { window[j] = saved[j] }
-            let reached = try adaptiveLanes(windowed, window, t0, t1, Lanes(repeating: .infinity))
+            let done = try adaptiveLanes(windowed, window, t0, t1)
             for l in 0..<active where windowed[l] {
-              guard reached[l] != nil else {
+              guard done[l] else {
                 windowed[l] = false  // alone, below
                 continue
               }
@@ -249,15 +250,14 @@ struct ExponentialLanes {
               quartering += 1
               continue
             }
-            let good = try lane.withUnsafeMutableBufferPointer { buffer in
+            // A lone lane taking the window (two or more went side by side above).
+            try lane.withUnsafeMutableBufferPointer { buffer in
               let v = buffer.baseAddress!
               for j in 0..<n { v[j] = saved[j][l] }
-              let good = try paths[l].carefulSubstep(v, saved: v + n, from: t0, to: t1) { try adaptive(l, $0, $1, $2, $3) }
+              try adaptive(l, v, t0, t1)
               for j in 0..<n { y[j][l] = v[j] }
               nu[l] = paths[l].N.value(v)
-              return good
             }
-            if !good { ok[l] = false }
           }
           if quartering > 0 { try quarterSteps(from: t0, to: t1) }
         }

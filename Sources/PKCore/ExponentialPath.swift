@@ -9,10 +9,11 @@ import PKNumerics
 /// `maximumStep` days; the matrix functions are computed once per distinct step length and cached,
 /// so a regular regimen on a daily grid costs one set per patient. The fast steps themselves run in
 /// `ExponentialLanes` (eight patients side by side, `StructuredETDRK4Step`'s arithmetic); this type
-/// holds one patient's model, step cache and `carefulSubstep`, which takes a substep where one
-/// fast step would not do: C below `safeAbove` (the saturable term bends, or is stiff: before and
-/// just after the first dose, a long washout) or a fast step that failed its a-posteriori check —
-/// by quarter steps, or by the adaptive integrator (`WindowIntegrator`) where it is stiff.
+/// holds one patient's model and step cache, and decides where a substep needs care: C below
+/// `safeAbove` (the saturable term bends, or is stiff: before and just after the first dose, a
+/// long washout) or a fast step that failed its a-posteriori check (`fails`). Such a substep is
+/// taken by quarter steps, or by the adaptive integrator (`WindowIntegrator`) where it is stiff
+/// (`takesWindow`); `ExponentialLanes` does both.
 /// Accuracy is pinned by tests against the rtol-1e-11 references: ≤ 1e-5 relative where
 /// C > 0.01 mg/L.
 struct ExponentialPath {
@@ -22,7 +23,7 @@ struct ExponentialPath {
   let central: Int
   let linear: [Double]
   let direction: [Double]
-  /// The saturable term, and where a substep needs more than one fast step (see `carefulSubstep`).
+  /// The saturable term, and where a substep needs more than one fast step (see `needsCare`).
   let N: MichaelisMenten
   let safeAbove: Double
   let stiffnessScale: Double
@@ -34,7 +35,7 @@ struct ExponentialPath {
   /// large relative error. So the check allows an error relative to the central amount only up
   /// to 30 Km·Vc; above that it is absolute. Measured, 200 patients per model, 300 mg q4w ×3 then
   /// washout, against rtol 1e-11: without the cap 8e-5 relative at the cliff (Kovalenko 2020),
-  /// 5e-5 (2016); with it ≤ 1.2e-6; with 10 Km no better and twice the work. Zhang 2021 (Km
+  /// 5e-5 (2016); with it ≤ 2.1e-6; with 10 Km no better and twice the work. Zhang 2021 (Km
   /// 2.08 mg/L) has no cliff, and the cap (172 mg, C ≈ 62 mg/L) seldom binds.
   static let checkCapInKm = 30.0
   private var steps: [UInt64: StructuredETDRK4Step] = [:]
@@ -92,57 +93,28 @@ struct ExponentialPath {
   @inline(__always)
   func needsCare(central a: Double) -> Bool { N.vmax > 0 && Swift.max(a * N.invVc, 0) < safeAbove }
 
-  /// The a-posteriori check of a fast step of length h: where N changed over the step by more than
-  /// 1e-4 of the central amount per unit time, that amount capped (|ΔN|·h > 1e-4·min(|A_c|,
-  /// `checkCap`): C rising through the bend of the saturable term after a dose, e.g. 0.5 → 20 mg/L with Km 0.01, a rise with Km 2.08, or a
-  /// washout tail nearing Km), its polynomial-in-time treatment is not accurate enough (measured:
-  /// 4e-5 relative error where N changed by 2 % of Vmax), and the step is redone with care.
+  /// The a-posteriori check of a fast step of length h: where N changed over the step by more
+  /// than 1e-4 of the central amount per unit time, that amount capped at `checkCap`
+  /// (|ΔN|·h > 1e-4·min(|A_c|, `checkCap`)), its polynomial-in-time treatment is not accurate
+  /// enough (C rising through the bend of the saturable term after a dose, e.g. 0.5 → 20 mg/L with
+  /// Km 0.01, a rise with Km 2.08, or a washout tail nearing Km; measured: 4e-5 relative error where
+  /// N changed by 2 % of Vmax), and the step is redone with care.
   @inline(__always)
   func fails(before: Double, after: Double, h: Double, central a: Double) -> Bool {
     N.vmax > 0 && Swift.abs(after - before) * h > 1e-4 * Swift.min(Swift.abs(a), checkCap)
   }
 
-  /// Whether a substep of length `span` from central amount `a` takes `carefulSubstep`'s adaptive
-  /// window: C below `safeAbove` and stiff even for a quarter step, `(span/4)·Vm·Km/(Km + C)² > 0.5`.
+  /// Whether a substep of length `span` from central amount `a` that needs care takes the adaptive
+  /// window (over the whole substep) rather than quarter steps: C below `safeAbove` and stiff even
+  /// for a quarter step, `(span/4)·Vm·Km/(Km + C)² > 0.5` (just after the first dose with Km
+  /// 0.01 mg/L, a long washout). Stopping the window once C ≥ 1000 Km and taking the rest as one
+  /// fast step, as the transit model did until stop 12, needed matrix functions for a step length
+  /// of the patient's own, was no faster, and less accurate (8.9e-7 against 3.5e-7 relative after
+  /// 300 mg q4w).
   func takesWindow(central a: Double, span: Double) -> Bool {
     let km = N.km
     let conc = Swift.max(a * N.invVc, 0)
     return needsCare(central: a) && span / 4 * stiffnessScale / ((km + conc) * (km + conc)) > 0.5
-  }
-
-  /// Advances `y` (n amounts) over [t0, t1] with care, where one fast step would not do:
-  /// - C below `safeAbove` but the saturable term not stiff even for a quarter step
-  ///   ((h/4)·Vm·Km/(Km + C)² ≤ 0.5, e.g. Zhang 2021's Km of 2 mg/L): four quarter steps;
-  /// - C below `safeAbove` and stiff (just after the first dose with Km 0.01 mg/L, a long washout):
-  ///   the adaptive integrator over the whole substep (stopping it once C ≥ 1000 Km and taking
-  ///   the rest as one fast step, as the transit model did until stop 12, needed matrix
-  ///   functions for a step length of the patient's own, was no faster, and less accurate:
-  ///   8.9e-7 against 3.5e-7 relative after 300 mg q4w);
-  /// - otherwise (a fast step failed its check): four quarter steps, each under the same check
-  ///   (ETDRK4's error falls 256-fold), a quarter that still fails integrated adaptively.
-  /// `saved` is n scratch values. Returns false when the matrix functions are not finite.
-  mutating func carefulSubstep(
-    _ y: UnsafeMutablePointer<Double>, saved: UnsafeMutablePointer<Double>, from t0: Double, to t1: Double,
-    adaptive: (UnsafeMutablePointer<Double>, Double, Double, Double) throws -> Double
-  ) throws -> Bool {
-    let c = central
-    if takesWindow(central: y[c], span: t1 - t0) {
-      _ = try adaptive(y, t0, t1, .infinity)
-      return true
-    }
-    let quarter = step(for: (t1 - t0) / 4)
-    guard quarter.isFinite else { return false }
-    for q in 0..<4 {
-      let before = N.value(y)
-      for j in 0..<n { saved[j] = y[j] }
-      let after = quarter.advance(y, nu: before, N)
-      if !y[c].isFinite || fails(before: before, after: after, h: quarter.h, central: saved[c]) {
-        for j in 0..<n { y[j] = saved[j] }
-        let q0 = t0 + Double(q) * quarter.h
-        _ = try adaptive(y, q0, q == 3 ? t1 : q0 + quarter.h, .infinity)
-      }
-    }
-    return true
   }
 }
 

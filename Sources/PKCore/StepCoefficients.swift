@@ -1,8 +1,9 @@
 import PKNumerics
 
 extension StructuredETDRK4Step {
-  /// The step's coefficients (`storage`'s layout) computed straight into `out`, with no
-  /// allocation, for the shipped model structure, where the blocks are small enough for series:
+  /// The step's coefficients (`storage`'s layout) computed straight into `out` (with no
+  /// allocation for a lone depot; a transit chain looks its exponentials up in `ChainExponentials`),
+  /// for the shipped model structure, where the blocks are small enough for series:
   ///
   /// - the chain block `X = e^{τA_xx}`: for a lone depot (m = 1) the scalar `e^{−ka τ}`; for a
   ///   transit chain `ChainExponentials` (cached per simulator: its rates carry no random effect);
@@ -84,10 +85,10 @@ extension StructuredETDRK4Step {
   /// For the 2×2 disposition block A and `Z = τA` with `‖Z‖₁ = norm ≤ 1`: `e^Z` (row-major, 4
   /// values) and `τ^k φ_k(Z) b` for k = 1, 2, 3 and `b = (−1, 0)` (2 values each), from one
   /// Taylor series: with `P_j = Z^j`, `e^Z = Σ_j P_j/j!` and `φ_k(Z) = Σ_j P_j/(j+k)!`
-  /// (Sidje 1998, as `MatrixFunctions.phiVectorsByTaylor`), summed to the degree K whose
-  /// remainder bound `norm^{K+1}/(K+1)!` is below 2⁻⁵³. Only P's first column enters the
-  /// φ-vectors. Every term is at most `norm^j/j!` in norm, so the sums carry a few ulps of error.
-  /// The same functions as `exponentialByTaylor` and `phiVectorsByTaylor`, with the 2×2 products
+  /// (Sidje 1998, as `MatrixFunctions.phiVectorsByTaylor`), summed up to the first degree K whose
+  /// term bound `norm^K/K!` is at most 2⁻⁵³. Only P's first column enters the φ-vectors. Every
+  /// term is at most `norm^j/j!` in norm, so the sums carry a few ulps of error. The functions
+  /// `MatrixFunctions.exponential` (Padé) and `phiVectorsByTaylor` compute, with the 2×2 products
   /// written out (some ten times cheaper than the general n×n loops).
   @inline(__always)
   static func dispositionSeries(

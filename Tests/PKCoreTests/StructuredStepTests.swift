@@ -161,6 +161,27 @@ struct StructuredStepTests {
     }
   }
 
+  @Test("through a washout (300 mg q4w ×3), lanes side by side get the same bytes as alone", arguments: ["kovalenko2020", "kovalenko2016", "zhang2021"])
+  func washoutLanesMatchSingles(model name: String) throws {
+    // The day after each dose takes quarter steps for every lane, quarters that fail their check
+    // go to the adaptive window side by side, and the washout cliff takes windows of its own:
+    // each patient of a group of eight (and of the three left over) must still get its bytes alone.
+    let model = Fixtures.model(name)
+    let sampler = PatientSampler(model: model, weights: try BodyWeights.parse("normal:75,15,40,150"), seed: 7)
+    let group = (0..<11).map { sampler.patient($0).parameters }
+    let grid = try OutputGrid(step: 1, horizon: 280)
+    let doses = try RegimenText.parse("300mg q4w x3").doses(horizon: 280)
+    let simulator = SubjectSimulator()
+    let pointers = (0..<group.count).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: grid.count) }
+    defer { pointers.forEach { $0.deallocate() } }
+    try simulator.sample(group, doses: doses, grid: grid, outputs: pointers)
+    for (i, p) in group.enumerated() {
+      let alone = try simulator.concentrations(p, doses: doses, grid: grid)
+      let together = Array(UnsafeBufferPointer(start: pointers[i], count: grid.count))
+      #expect(alone.map(\.bitPattern) == together.map(\.bitPattern), "\(name) patient \(i)")
+    }
+  }
+
   @Test("window integrator: lanes side by side give each lane's bytes alone; lanes not taking part are left as given")
   func windowLanesMatchSingles() throws {
     for name in ["kovalenko2020", "kovalenko2016", "zhang2021"] {
