@@ -9,9 +9,10 @@ import PKNumerics
 /// below `safeAbove`, or a failed check) is redone from its state before the step while the
 /// others keep theirs: by quarter steps, which the flagged lanes take side by side (all lanes need
 /// them on the day after a dose), or by the adaptive window, side by side where two or more lanes
-/// take it over the same substep. Lanes never mix: each lane's arithmetic is the same whatever its neighbours, so a
-/// patient's curve does not depend on which patients share its group (a single subject runs as a
-/// group of one) — cohort output is the same for every thread count and batch size.
+/// take it over the same substep. Lanes never mix: each lane's arithmetic is the same whatever its
+/// neighbours, so a patient's curve does not depend on which patients share its group (a single
+/// subject runs as a group of one) — cohort output is the same for every thread count and batch
+/// size.
 struct ExponentialLanes {
   typealias Lanes = SIMD8<Double>
   typealias Mask = SIMDMask<SIMD8<Int64>>

@@ -159,7 +159,7 @@ public final class SubjectSimulator {
       let ok = try lanes.sample(
         doses: Self.effectiveDoses(doses, parameters: group[0]), grid: grid, factors: group.map { scale / $0.Vc }, outputs: outputs
       ) { l, y, t0, t1 in
-        if !stiff[l], compact(y).advance(models[l], y, from: t0, to: t1, stopAbove: .infinity) != nil { return }
+        if !stiff[l], compact(y).advance(models[l], y, from: t0, to: t1) { return }
         // Stiff (or not finite): RODAS4, from here on for this patient.
         stiff[l] = true
         // Only the drug amounts matter here; the tracking states restart from 0.
@@ -181,7 +181,7 @@ public final class SubjectSimulator {
         }
         guard fresh == 0 || fresh == used else { return [Bool](repeating: false, count: lanes.count) }
         let compact = fresh > 0 ? firstDose : careful
-        return compact.advance(laneModel, y, from: t0, to: t1, stopAbove: SIMD8(repeating: .infinity), lanes: lanes).map { $0 != nil }
+        return compact.advance(laneModel, y, from: t0, to: t1, lanes: lanes)
       }
       adaptively = group.indices.filter { !ok[$0] }
     }

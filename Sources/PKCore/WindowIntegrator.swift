@@ -62,9 +62,9 @@ final class WindowIntegrator {
     var step = [Double](repeating: 0, count: T.laneCount)
     var done = [Bool](repeating: true, count: T.laneCount)
     var lands = [Bool](repeating: false, count: T.laneCount)
-    /// Per lane: whether it takes part, and the time it reached (NaN: the general integrator's).
+    /// Per lane: whether it takes part, and whether it reached t1 (false: the general integrator's).
     var taking = [Bool](repeating: false, count: T.laneCount)
-    var reached = [Double](repeating: .nan, count: T.laneCount)
+    var finished = [Bool](repeating: false, count: T.laneCount)
 
     func reserve(_ n: Int) -> UnsafeMutablePointer<T> {
       if capacity < n {
@@ -126,28 +126,27 @@ final class WindowIntegrator {
     }
   }
 
-  /// Advances `y` (the drug amounts) from t0 to t1, stopping after the first step that ends with
-  /// the central amount at or above `level`; returns the time reached, or nil (with `y` as it was
-  /// given) when the window needs the general integrator.
-  func advance(_ model: Model<Double>, _ y: UnsafeMutablePointer<Double>, from t0: Double, to t1: Double, stopAbove level: Double) -> Double? {
+  /// Advances `y` (the drug amounts) from t0 to t1; returns false (with `y` as it was given) when
+  /// the window needs the general integrator.
+  func advance(_ model: Model<Double>, _ y: UnsafeMutablePointer<Double>, from t0: Double, to t1: Double) -> Bool {
     single.taking[0] = true
-    run(model, y, from: t0, to: t1, stopAbove: level, work: single)
-    let reached = single.reached[0]
-    return reached.isNaN ? nil : reached
+    run(model, y, from: t0, to: t1, work: single)
+    return single.finished[0]
   }
 
-  /// `advance` for the lanes marked in `taking`, side by side; per lane, the time reached or nil.
+  /// `advance` for the lanes marked in `taking`, side by side; per lane, whether it reached t1
+  /// (lanes not taking part: false, their amounts left as given).
   func advance(
     _ model: Model<SIMD8<Double>>, _ y: UnsafeMutablePointer<SIMD8<Double>>, from t0: Double, to t1: Double,
-    stopAbove level: SIMD8<Double>, lanes taking: [Bool]
-  ) -> [Double?] {
+    lanes taking: [Bool]
+  ) -> [Bool] {
     for l in 0..<8 { lanes.taking[l] = taking[l] }
-    run(model, y, from: t0, to: t1, stopAbove: level, work: lanes)
-    return lanes.reached.map { $0.isNaN ? nil : $0 }
+    run(model, y, from: t0, to: t1, work: lanes)
+    return lanes.finished
   }
 
   private func run<T: WindowLanes>(
-    _ model: Model<T>, _ y: UnsafeMutablePointer<T>, from t0: Double, to t1: Double, stopAbove level: T,
+    _ model: Model<T>, _ y: UnsafeMutablePointer<T>, from t0: Double, to t1: Double,
     work: Workspace<T>
   ) {
     let n = model.chain + 2, c = model.chain
@@ -157,7 +156,7 @@ final class WindowIntegrator {
     let dp = tableau
     var remaining = 0
     for l in 0..<T.laneCount {
-      work.reached[l] = .nan
+      work.finished[l] = false
       work.done[l] = !work.taking[l]
       if work.taking[l] { remaining += 1 }
       work.time[l] = t0
@@ -207,14 +206,13 @@ final class WindowIntegrator {
             y0[i][lane: l] = y1[i][lane: l]
             k[i][lane: l] = k6[i][lane: l]
           }
-          let t = work.lands[l] ? t1 : work.time[l] + h
-          work.time[l] = t
-          if work.lands[l] || y0[c][lane: l] >= level[lane: l] {
+          if work.lands[l] {
             for i in 0..<n { y[i][lane: l] = y0[i][lane: l] }
-            work.reached[l] = t
+            work.finished[l] = true
             (work.done[l], remaining) = (true, remaining - 1)
             continue
           }
+          work.time[l] += h
           work.step[l] = work.controllers[l].accepted(stepSize: h, error: error)
         } else {
           work.step[l] = work.controllers[l].rejected(stepSize: h, error: error)

@@ -139,10 +139,6 @@ public enum StreamingSummary {
     return bits & (1 << 63) == 0 ? bits | (1 << 63) : ~bits
   }
 
-  /// 0 or 1, without a branch.
-  @inline(__always)
-  static func bit(_ b: Bool) -> Int { ColumnSummary.bit(b) }
-
   /// The double whose key is `k`.
   static func value(ofKey k: UInt64) -> Double {
     Double(bitPattern: k & (1 << 63) != 0 ? k & ~(1 << 63) : ~k)
