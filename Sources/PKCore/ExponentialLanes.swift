@@ -22,12 +22,15 @@ struct ExponentialLanes {
   /// How many lanes hold a patient (the rest repeat lane 0 and are ignored).
   let active: Int
   private var coefficients: [UInt64: (coefficients: [Lanes], finite: Mask)] = [:]
+  /// The absorption chain's exponentials, shared by the patients one simulator runs.
+  private let chainExponentials: ChainExponentials
 
   init(parameters: [PKParameters], chainExponentials: ChainExponentials = ChainExponentials()) {
     precondition(!parameters.isEmpty && parameters.count <= Self.width)
     precondition(parameters.allSatisfy { $0.ntr == parameters[0].ntr })
     active = parameters.count
-    paths = (0..<Self.width).map { ExponentialPath(parameters: parameters[$0 < parameters.count ? $0 : 0], chainExponentials: chainExponentials) }
+    self.chainExponentials = chainExponentials
+    paths = (0..<Self.width).map { ExponentialPath(parameters: parameters[$0 < parameters.count ? $0 : 0]) }
   }
 
   /// Each lane's step coefficients for length h, interleaved (coefficient i of lane l at [i][l]),
@@ -35,14 +38,22 @@ struct ExponentialLanes {
   private mutating func steps(for h: Double) -> (coefficients: [Lanes], finite: Mask) {
     if let cached = coefficients[h.bitPattern] { return cached }
     var finite = Mask(repeating: true)
-    // Unused lanes repeat lane 0 (no matrix functions of their own).
-    let first = paths[0].step(for: h)
-    let count = first.count
+    let m = paths[0].central
+    let count = StructuredETDRK4Step.count(chain: m)
     var out = [Lanes](repeating: .zero, count: count)
-    for l in 0..<Self.width {
-      let s = l == 0 || l >= active ? first : paths[l].step(for: h)
-      finite[l] = s.isFinite
-      for i in 0..<count { out[i][l] = s.storage[i] }
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { buffer in
+      let lane = buffer.baseAddress!
+      for l in 0..<active {
+        let path = paths[l]
+        finite[l] = StructuredETDRK4Step.fill(
+          linear: path.linear, chain: m, direction: path.direction, h: h, chainExponentials: chainExponentials, into: lane)
+        for i in 0..<count { out[i][l] = lane[i] }
+      }
+    }
+    // Unused lanes repeat lane 0 (no matrix functions of their own).
+    for l in active..<Self.width {
+      finite[l] = finite[0]
+      for i in 0..<count { out[i][l] = out[i][0] }
     }
     if coefficients.count >= 16 { coefficients.removeAll(keepingCapacity: true) }
     coefficients[h.bitPattern] = (out, finite)

@@ -6,14 +6,14 @@ import PKNumerics
 /// compartment, by the fourth-order exponential Runge–Kutta method ETDRK4 (`ETDRK4Step`).
 ///
 /// Steps run from stop to stop (grid times and dose times), split into equal substeps of at most
-/// `maximumStep` days; the matrix functions are computed once per distinct step length and cached,
-/// so a regular regimen on a daily grid costs one set per patient. The fast steps themselves run in
-/// `ExponentialLanes` (eight patients side by side, `StructuredETDRK4Step`'s arithmetic); this type
-/// holds one patient's model and step cache, and decides where a substep needs care: C below
-/// `safeAbove` (the saturable term bends, or is stiff: before and just after the first dose, a
-/// long washout) or a fast step that failed its a-posteriori check (`fails`). Such a substep is
-/// taken by quarter steps, or by the adaptive integrator (`WindowIntegrator`) where it is stiff
-/// (`takesWindow`); `ExponentialLanes` does both.
+/// `maximumStep` days; the matrix functions are computed once per distinct step length and cached
+/// (by `ExponentialLanes`), so a regular regimen on a daily grid costs one set per patient. The
+/// fast steps themselves run in `ExponentialLanes` (eight patients side by side,
+/// `StructuredETDRK4Step`'s arithmetic); this type holds one patient's model, and decides where a
+/// substep needs care: C below `safeAbove` (the saturable term bends, or is stiff: before and just
+/// after the first dose, a long washout) or a fast step that failed its a-posteriori check
+/// (`fails`). Such a substep is taken by quarter steps, or by the adaptive integrator
+/// (`WindowIntegrator`) where it is stiff (`takesWindow`); `ExponentialLanes` does both.
 /// Accuracy is pinned by tests against the rtol-1e-11 references: ≤ 1e-5 relative where
 /// C > 0.01 mg/L.
 struct ExponentialPath {
@@ -38,12 +38,9 @@ struct ExponentialPath {
   /// 5e-5 (2016); with it ≤ 2.1e-6; with 10 Km no better and twice the work. Zhang 2021 (Km
   /// 2.08 mg/L) has no cliff, and the cap (172 mg, C ≈ 62 mg/L) seldom binds.
   static let checkCapInKm = 30.0
-  private var steps: [UInt64: StructuredETDRK4Step] = [:]
-  private let chainExponentials: ChainExponentials
 
-  init(parameters p: PKParameters, chainExponentials: ChainExponentials = ChainExponentials()) {
+  init(parameters p: PKParameters) {
     parameters = p
-    self.chainExponentials = chainExponentials
     n = p.ntr + 3
     central = p.ntr + 1
     var a = [Double](repeating: 0, count: n * n)
@@ -78,14 +75,6 @@ struct ExponentialPath {
     let curvedBelow = 10 * km
     // …and where h·Vm·Km/(Km + C)² > 0.5 it is stiff for an explicit treatment.
     safeAbove = vmax > 0 ? Swift.max(curvedBelow, (2 * Self.maximumStep * stiffnessScale).squareRoot() - km) : 0
-  }
-
-  mutating func step(for h: Double) -> StructuredETDRK4Step {
-    if let s = steps[h.bitPattern] { return s }
-    if steps.count >= 16 { steps.removeAll(keepingCapacity: true) }
-    let s = StructuredETDRK4Step(linear: linear, chain: central, direction: direction, h: h, chainExponentials: chainExponentials)
-    steps[h.bitPattern] = s
-    return s
   }
 
   /// Whether the substep starting from central amount `a` must not be taken as one fast step:

@@ -36,19 +36,32 @@ final class StructuredETDRK4Step {
   init(linear: [Double], chain m: Int, direction: [Double], h: Double, chainExponentials: ChainExponentials? = nil) {
     self.h = h
     self.m = m
-    count = m * m + 5 * m + 8 + 8
+    count = Self.count(chain: m)
     let storage = UnsafeMutablePointer<Double>.allocate(capacity: count)
-    storage.initialize(repeating: 0, count: count)
     self.storage = storage
+    isFinite = Self.fill(linear: linear, chain: m, direction: direction, h: h, chainExponentials: chainExponentials, into: storage)
+  }
+
+  /// How many coefficients a step with an absorption chain of m amounts has (`storage`'s layout).
+  static func count(chain m: Int) -> Int { m * m + 5 * m + 8 + 8 }
+
+  /// Computes the coefficients into `storage` (`count(chain:)` values): from the small blocks
+  /// where they allow it (`fillFromSmallBlocks`), else in general (`fillInGeneral`). Returns
+  /// whether every coefficient is finite.
+  static func fill(
+    linear: [Double], chain m: Int, direction: [Double], h: Double, chainExponentials: ChainExponentials?,
+    into storage: UnsafeMutablePointer<Double>
+  ) -> Bool {
+    let count = Self.count(chain: m)
+    storage.initialize(repeating: 0, count: count)
     let small = linear.withUnsafeBufferPointer { a in
       direction.withUnsafeBufferPointer { b in
         Self.fillFromSmallBlocks(linear: a.baseAddress!, chain: m, direction: b.baseAddress!, h: h, chainExponentials: chainExponentials, into: storage)
       }
     }
     if !small { Self.fillInGeneral(linear: linear, chain: m, direction: direction, h: h, chainExponentials: chainExponentials, into: storage) }
-    var finite = true
-    for i in 0..<count where !storage[i].isFinite { finite = false }
-    isFinite = finite
+    for i in 0..<count where !storage[i].isFinite { return false }
+    return true
   }
 
   deinit { storage.deallocate() }
