@@ -1,4 +1,4 @@
-import PKCore
+@testable import PKCore
 import PKNumerics
 import PKReport
 import Testing
@@ -174,6 +174,25 @@ struct CohortTests {
     let one = try run(threads: 1, batch: 4096)
     #expect(try run(threads: 4, batch: 7) == one)
     #expect(try run(threads: 2, batch: 300) == one)
+  }
+
+  @Test("each cohort row is the patient's curve simulated alone: grouping similar patients side by side changes only the speed", arguments: ["zhang2021", "kovalenko2020"])
+  func groupingIsInvisible(_ name: String) throws {
+    let grid = try OutputGrid(step: 1, horizon: 84)
+    let doses = labelDoses(horizon: 84)
+    let request = CohortRequest(model: Fixtures.model(name), weights: try BodyWeights.parse("normal:75,15"), subjects: 260, seed: 12, threads: 2,
+      regimens: [doses], grid: grid, solver: SubjectSimulator.defaultOptions)
+    let simulation = CohortSimulation(request)
+    // The chunks are regrouped: similar patients are not numbered together.
+    let patients = (0..<64).map { simulation.sampler.patient($0) }
+    #expect(simulation.similarityOrder(patients) != Array(0..<64))
+    var rows: [Double] = []
+    try simulation.forEachBatch(pass: 1) { _, _, values in rows.append(contentsOf: values) }
+    let simulator = SubjectSimulator()
+    for i in 0..<request.patients.count {
+      let alone = try simulator.concentrations(simulation.sampler.patient(i).parameters, doses: doses, grid: grid, scale: request.model.outputScale)
+      #expect(alone.map(\.bitPattern) == rows[(i * grid.count)..<((i + 1) * grid.count)].map(\.bitPattern), "\(name) patient \(i)")
+    }
   }
 
   @Test("the simulation's column-major batches (written by each worker per chunk) hold its row-major batches' values")

@@ -43,10 +43,10 @@ public struct CohortRequest: Sendable {
 /// Simulates a cohort in parallel batches; a replayable `CohortValueSource` (each pass simulates
 /// again, bit-identically), so summaries never need every curve in memory.
 ///
-/// Parallelism: `threads` workers (`forEachItem`) take the batch's chunks of 16 patients one after
-/// another as they finish, and write each patient's row into its own slot; a patient's values do
-/// not depend on the worker or on the other patients of its chunk, so the output does not depend on
-/// scheduling or on the thread count.
+/// Parallelism: `threads` workers (`forEachItem`) take the batch's chunks of 16–256 patients
+/// (`chunkSize`) one after another as they finish, and write each patient's row into its own
+/// slot; a patient's values do not depend on the worker or on the other patients of its chunk or
+/// group, so the output does not depend on scheduling or on the thread count.
 public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  // immutable after init except the `simulatedRows` counter (driver thread only); per-worker simulators are used by one worker at a time
   public let request: CohortRequest
   public let sampler: PatientSampler
@@ -59,7 +59,11 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
   /// row-major values, the batch's patients).
   public var onFirstPass: ((Int, Int, UnsafeBufferPointer<Double>, [VirtualPatient]) throws -> Void)?
 
-  static let chunk = 16
+  /// Patients per chunk: at most 256 (patients are grouped by similarity within a chunk, see
+  /// `similarityOrder`), at least 16, and small enough for four chunks per thread.
+  func chunkSize(patients count: Int) -> Int {
+    Swift.min(256, Swift.max(16, count / (4 * request.threads) / 8 * 8))
+  }
 
   public init(_ request: CohortRequest, batchSize: Int? = nil) {
     self.request = request
@@ -73,22 +77,17 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     forEachItem(count, threads: request.threads) { _, c in work(c) }
   }
 
-  /// Patients `index ..< index + count`, all given the regimens' scheduled doses, side by side;
-  /// writes `columns` values per patient (consecutive rows) and each patient into `slots`.
-  func simulateGroup(
-    _ index: Int, count: Int, simulator: SubjectSimulator, slots: UnsafeMutablePointer<VirtualPatient?>,
-    into out: UnsafeMutablePointer<Double>
-  ) throws {
-    let patients = (0..<count).map { sampler.patient(index + $0) }
+  /// The patients `members` (already drawn), all given the regimens' scheduled doses, side by
+  /// side; writes `columns` values per patient into its row `rows[i]`.
+  func simulateGroup(_ members: [VirtualPatient], simulator: SubjectSimulator, rows: [UnsafeMutablePointer<Double>]) throws {
     let g = request.grid.count
     for (r, schedule) in request.regimens.enumerated() {
-      let rows = (0..<count).map { out + $0 * columns + r * g }
-      try simulator.sample(patients.map(\.parameters), doses: schedule, grid: request.grid, scale: request.model.outputScale, outputs: rows)
+      let outputs = rows.map { $0 + r * g }
+      try simulator.sample(members.map(\.parameters), doses: schedule, grid: request.grid, scale: request.model.outputScale, outputs: outputs)
       if request.observed {
-        for i in 0..<count { applyResidualError(rows[i], count: g, streams: PatientStreams(seed: request.seed, patient: index + i)) }
+        for i in members.indices { applyResidualError(outputs[i], count: g, streams: PatientStreams(seed: request.seed, patient: members[i].index)) }
       }
     }
-    for i in 0..<count { slots[i] = patients[i] }
   }
 
   /// One patient: parameters, then every regimen on them; writes `columns` values.
@@ -194,16 +193,18 @@ extension CohortSimulation {
     }
   }
 
-  /// Simulates the patients `indices` (ascending) into consecutive rows of `out`, in chunks of 16
-  /// rows taken by the workers as they finish (`forEachItem`). Consecutive patients given the same
-  /// doses run side by side (`SubjectSimulator.groupSize` lanes); each patient's values do not
-  /// depend on its group, so neither does the output. With a `columnMajor` target, the worker also
+  /// Simulates the patients `indices` (ascending) into consecutive rows of `out`, in chunks
+  /// (`chunkSize`) taken by the workers as they finish (`forEachItem`). Within a chunk, patients
+  /// given the same doses run side by side (`SubjectSimulator.groupSize` lanes), grouped by
+  /// `similarityOrder`; each patient's values do not depend on its group, so neither does the
+  /// output. With a `columnMajor` target, the worker also
   /// copies each chunk's rows there (rows `0 ..< indices.count` of the target) as soon as it has
   /// simulated them. Returns the patients.
   @discardableResult
   func simulateRows(_ indices: [Int], into out: UnsafeMutablePointer<Double>, columnMajor: ColumnBatch.Target? = nil) throws -> [VirtualPatient] {
     let count = indices.count
-    let chunks = (count + Self.chunk - 1) / Self.chunk
+    let chunk = chunkSize(patients: count)
+    let chunks = (count + chunk - 1) / chunk
     let patients = UnsafeMutablePointer<VirtualPatient?>.allocate(capacity: count)
     patients.initialize(repeating: nil, count: count)
     defer { patients.deinitialize(count: count); patients.deallocate() }
@@ -213,28 +214,34 @@ extension CohortSimulation {
     let t = request.threads
     forEachItem(chunks, threads: t) { w, c in
       let simulator = self.simulators[w]
-      let end = Swift.min(count, (c + 1) * Self.chunk)
-      var i = c * Self.chunk
-      while i < end {
-        // A group: consecutive patients, at most `groupSize`.
-        var j = i + 1
-        while j < end && j - i < SubjectSimulator.groupSize && indices[j] == indices[j - 1] + 1 { j += 1 }
-        var grouped = false
-        if !self.request.variesDosing && j - i > 1 {
-          grouped = (try? self.simulateGroup(indices[i], count: j - i, simulator: simulator, slots: slots + i, into: base + i * self.columns)) != nil
+      let start = c * chunk, end = Swift.min(count, (c + 1) * chunk)
+      func alone(_ k: Int) {
+        do {
+          slots[k] = try self.simulatePatient(indices[k], simulator: simulator, into: base + k * self.columns)
+        } catch {
+          failure.record(error, patient: indices[k])
         }
-        if !grouped {
-          for k in i..<j {
-            do {
-              slots[k] = try self.simulatePatient(indices[k], simulator: simulator, into: base + k * self.columns)
-            } catch {
-              failure.record(error, patient: indices[k])
-            }
+      }
+      if self.request.variesDosing || end - start < 2 {
+        for k in start..<end { alone(k) }
+      } else {
+        // Patients given the same doses run side by side, in groups of similar patients
+        // (`similarityOrder`): a group takes careful substeps when any of its lanes needs them, and
+        // similar patients need them on the same days.
+        let patients = (start..<end).map { self.sampler.patient(indices[$0]) }
+        let order = self.similarityOrder(patients)
+        var first = 0
+        while first < order.count {
+          let members = order[first..<Swift.min(order.count, first + SubjectSimulator.groupSize)].map { $0 }
+          first += members.count
+          do {
+            try self.simulateGroup(members.map { patients[$0] }, simulator: simulator, rows: members.map { base + (start + $0) * self.columns })
+            for m in members { slots[start + m] = patients[m] }
+          } catch {
+            for m in members { alone(start + m) }
           }
         }
-        i = j
       }
-      let start = c * Self.chunk
       columnMajor?.write(rows: base + start * self.columns, first: start, count: end - start, columns: self.columns)
     }
     if let (error, _) = failure.first { throw error }

@@ -1,0 +1,42 @@
+extension CohortSimulation {
+  /// The order in which a chunk's patients are grouped for side-by-side simulation
+  /// (`ExponentialLanes`): by `carePropensity`, ties by position. A group takes careful substeps
+  /// (quarter steps) whenever any of its eight lanes needs them, so grouping patients who need
+  /// them on the same days saves work: measured with callgrind, 4,096 patients, chunks of 256,
+  /// the label regimen: instructions −14 % (kovalenko2016), −5 % (kovalenko2020), −30 %
+  /// (zhang2021) against grouping by patient number; ordering by the average concentration alone
+  /// gave −10 %, −25 % on the first and last. A patient's values do not depend on its group
+  /// (lanes never mix), so the order changes only the speed.
+  func similarityOrder(_ patients: [VirtualPatient]) -> [Int] {
+    let rate = dosingRate
+    let keys = patients.map { Self.carePropensity($0.parameters, dosingRate: rate) }
+    return patients.indices.sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
+  }
+
+  /// The first regimen's average dosing rate (mg/day) over the grid.
+  var dosingRate: Double {
+    guard let doses = request.regimens.first, request.grid.lastTime > 0 else { return 0 }
+    return doses.reduce(0) { $0 + $1.amount } / request.grid.lastTime
+  }
+
+  /// How readily a patient's fast steps fail their a-posteriori check (`ExponentialPath.fails`:
+  /// `|ΔN|·h > 1e-4·min(A_c, 30·Km·Vc)`) the day after an SC dose, at its average
+  /// concentration C̄ (`averageConcentration`). There `ΔN ≈ Vm·Vc·Km·ΔC/(Km + C̄)²` with
+  /// `ΔC ∝ ka·F/Vc` (the dose is the same for everyone and drops out), so the ratio to the
+  /// allowance is proportional to `Vm·Km·ka·F/((Km + C̄)²·min(C̄·Vc, 30·Km·Vc))`.
+  static func carePropensity(_ p: PKParameters, dosingRate: Double) -> Double {
+    let c = averageConcentration(p, dosingRate: dosingRate)
+    return p.Vm * p.Km * p.ka * p.F / ((p.Km + c) * (p.Km + c) * Swift.min(c * p.Vc, ExponentialPath.checkCapInKm * p.Km * p.Vc))
+  }
+
+  /// The concentration at which elimination balances the bioavailable dosing rate `R·F`:
+  /// `R·F = CL·C + Vmax·C/(Km + C)` with CL = ke·Vc, Vmax = Vm·Vc — the positive root of
+  /// `CL·C² + (CL·Km + Vmax − R·F)·C − R·F·Km = 0` (∞ where saturable elimination alone cannot
+  /// keep up).
+  static func averageConcentration(_ p: PKParameters, dosingRate: Double) -> Double {
+    let r = p.F * dosingRate, cl = p.ke * p.Vc, vmax = p.Vm * p.Vc, km = p.Km
+    guard cl > 0 else { return vmax > r ? r * km / (vmax - r) : .infinity }
+    let b = cl * km + vmax - r
+    return (-b + (b * b + 4 * cl * r * km).squareRoot()) / (2 * cl)
+  }
+}
