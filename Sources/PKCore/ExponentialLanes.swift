@@ -60,8 +60,8 @@ struct ExponentialLanes {
     return (out, finite)
   }
 
-  /// Samples each active lane's `factor·A_c` on the grid into its output (pre-dose values at dose
-  /// times). `adaptive(lane, y, t0, t1)` advances that lane's drug amounts `y` from t0 to t1 with an
+  /// Samples each active lane's `factor·A_c` on the grid into its output, grid time k at
+  /// `outputs[l][k·outputStride]` (pre-dose values at dose times). `adaptive(lane, y, t0, t1)` advances that lane's drug amounts `y` from t0 to t1 with an
   /// adaptive integrator, for a substep that needs care and is stiff (`takesWindow`) or a quarter
   /// step that failed its check. Where two or more lanes take such a window over the same interval
   /// (the first dose: every lane starts at C = 0; the day after a dose), they go together to
@@ -70,7 +70,7 @@ struct ExponentialLanes {
   /// gives the same bytes (`WindowIntegrator`).
   /// - Returns: per lane, false when that patient must be integrated adaptively from the start.
   mutating func sample(
-    doses: [Dose], grid: OutputGrid, factors: [Double], outputs: [UnsafeMutablePointer<Double>],
+    doses: [Dose], grid: OutputGrid, factors: [Double], outputs: [UnsafeMutablePointer<Double>], outputStride: Int = 1,
     adaptive: (Int, UnsafeMutablePointer<Double>, Double, Double) throws -> Void,
     adaptiveLanes: ([Bool], UnsafeMutablePointer<Lanes>, Double, Double) throws -> [Bool]
   ) throws -> [Bool] {
@@ -189,7 +189,7 @@ struct ExponentialLanes {
     while true {
       while k < grid.count && grid.time(k) <= t {
         let v = factor * y[c]
-        for l in 0..<active { outputs[l][k] = v[l] }
+        for l in 0..<active { outputs[l][k &* outputStride] = v[l] }
         k += 1
       }
       while d < doses.count && doses[d].time <= t {

@@ -113,14 +113,17 @@ public final class SubjectSimulator {
 
   /// `sample` for a group of patients given the same doses (up to `groupSize` side by side on the
   /// fast path, `ExponentialLanes`; more are taken in groups). Each patient's values are the same
-  /// as when sampled alone.
-  public func sample(_ group: [PKParameters], doses: [Dose], grid: OutputGrid, scale: Double = 1, outputs: [UnsafeMutablePointer<Double>]) throws {
-    precondition(group.count == outputs.count)
+  /// as when sampled alone. Grid time k of patient i goes to `outputs[i][k·outputStride]` (a
+  /// stride above 1 writes straight into a column-major batch).
+  public func sample(
+    _ group: [PKParameters], doses: [Dose], grid: OutputGrid, scale: Double = 1, outputs: [UnsafeMutablePointer<Double>], outputStride: Int = 1
+  ) throws {
+    precondition(group.count == outputs.count && outputStride >= 1)
     if group.count > Self.groupSize {
       var first = 0
       while first < group.count {
         let slice = first..<Swift.min(group.count, first + Self.groupSize)
-        try sample(Array(group[slice]), doses: doses, grid: grid, scale: scale, outputs: Array(outputs[slice]))
+        try sample(Array(group[slice]), doses: doses, grid: grid, scale: scale, outputs: Array(outputs[slice]), outputStride: outputStride)
         first = slice.upperBound
       }
       return
@@ -157,7 +160,8 @@ public final class SubjectSimulator {
       let paths = lanes.paths
       let laneModel = WindowIntegrator.Model<SIMD8<Double>>(chain: paths[0].central) { (paths[$0].parameters, paths[$0].N) }
       let ok = try lanes.sample(
-        doses: Self.effectiveDoses(doses, parameters: group[0]), grid: grid, factors: group.map { scale / $0.Vc }, outputs: outputs
+        doses: Self.effectiveDoses(doses, parameters: group[0]), grid: grid, factors: group.map { scale / $0.Vc }, outputs: outputs,
+        outputStride: outputStride
       ) { l, y, t0, t1 in
         if !stiff[l], compact(y).advance(models[l], y, from: t0, to: t1) { return }
         // Stiff (or not finite): RODAS4, from here on for this patient.
@@ -187,7 +191,15 @@ public final class SubjectSimulator {
     }
     for i in adaptively {
       var none = NoSimulationObserver()
-      _ = try simulate(group[i], doses: doses, grid: grid, scale: scale, output: outputs[i], observer: &none)
+      guard outputStride != 1 else {
+        _ = try simulate(group[i], doses: doses, grid: grid, scale: scale, output: outputs[i], observer: &none)
+        continue
+      }
+      var row = [Double](repeating: 0, count: grid.count)
+      try row.withUnsafeMutableBufferPointer {
+        _ = try simulate(group[i], doses: doses, grid: grid, scale: scale, output: $0.baseAddress!, observer: &none)
+      }
+      for k in 0..<grid.count { outputs[i][k * outputStride] = row[k] }
     }
   }
 }

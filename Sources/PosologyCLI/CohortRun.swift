@@ -136,8 +136,10 @@ struct CohortRun {
     // Progress on stderr for long runs, only when stderr is a terminal (never mixed into stdout).
     let progress = ProgressReporter(total: request.patients.count, isTerminal: console.stderrIsTerminal) { StandardConsole.write($0, to: 2) }
     defer { progress.finish() }
-    simulation.onFirstPass = { first, count, values, patients in
-      progress.advance(by: count)
+    simulation.onFirstPassProgress = { progress.advance(by: $0) }
+    // Only these need the rows themselves (without them, the simulation writes straight into the
+    // summary's column-major storage).
+    if perSubject != nil || parameters != nil { simulation.onFirstPass = { first, count, values, patients in
       if let perSubject {
         if first == request.patients.lowerBound {
           try perSubject.write((compare ? "regimen," : "") + "subject,time_day,conc_mg_L" + (self.observed ? ",blq" : "") + "\n")
@@ -162,7 +164,7 @@ struct CohortRun {
         if first == request.patients.lowerBound { try parameters.write(ParametersTable.header(scenario.model)) }
         try parameters.write(patients.map { ParametersTable.row($0, model: scenario.model) }.joined())
       }
-    }
+    } }
 
     let summaries = try simulation.summarize()
     try perSubject?.commit()

@@ -58,6 +58,9 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
   /// Called once per batch on the first pass, in patient order: (first patient index, count,
   /// row-major values, the batch's patients).
   public var onFirstPass: ((Int, Int, UnsafeBufferPointer<Double>, [VirtualPatient]) throws -> Void)?
+  /// Called once per batch on the first pass with the batch's row count (progress), after
+  /// `onFirstPass`; unlike it, needs no row-major copy of the values.
+  public var onFirstPassProgress: ((Int) -> Void)?
 
   /// Patients per chunk: at most 256 (patients are grouped by similarity within a chunk, see
   /// `similarityOrder`), at least 16, and small enough for four chunks per thread.
@@ -78,28 +81,31 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
   }
 
   /// The patients `members` (already drawn), all given the regimens' scheduled doses, side by
-  /// side; writes `columns` values per patient into its row `rows[i]`.
-  func simulateGroup(_ members: [VirtualPatient], simulator: SubjectSimulator, rows: [UnsafeMutablePointer<Double>]) throws {
+  /// side; writes `columns` values per patient into its row `rows[i]`, `stride` apart.
+  func simulateGroup(_ members: [VirtualPatient], simulator: SubjectSimulator, rows: [UnsafeMutablePointer<Double>], stride: Int) throws {
     let g = request.grid.count
     for (r, schedule) in request.regimens.enumerated() {
-      let outputs = rows.map { $0 + r * g }
-      try simulator.sample(members.map(\.parameters), doses: schedule, grid: request.grid, scale: request.model.outputScale, outputs: outputs)
+      let outputs = rows.map { $0 + r * g * stride }
+      try simulator.sample(
+        members.map(\.parameters), doses: schedule, grid: request.grid, scale: request.model.outputScale, outputs: outputs, outputStride: stride)
       if request.observed {
-        for i in members.indices { applyResidualError(outputs[i], count: g, streams: PatientStreams(seed: request.seed, patient: members[i].index)) }
+        for i in members.indices {
+          applyResidualError(outputs[i], count: g, stride: stride, streams: PatientStreams(seed: request.seed, patient: members[i].index))
+        }
       }
     }
   }
 
   /// One patient: parameters, then every regimen on them; writes `columns` values.
-  func simulatePatient(_ index: Int, simulator: SubjectSimulator, into out: UnsafeMutablePointer<Double>) throws -> VirtualPatient {
+  func simulatePatient(_ index: Int, simulator: SubjectSimulator, into out: UnsafeMutablePointer<Double>, stride: Int) throws -> VirtualPatient {
     let patient = sampler.patient(index)
     let streams = PatientStreams(seed: request.seed, patient: index)
     let g = request.grid.count
     for (r, schedule) in request.regimens.enumerated() {
       let doses = request.variesDosing ? Self.taken(schedule, probability: request.adherence, delay: request.delay, streams: streams) : schedule
-      let row = out + r * g
-      try simulator.sample(patient.parameters, doses: doses, grid: request.grid, scale: request.model.outputScale, output: row)
-      if request.observed { applyResidualError(row, count: g, streams: streams) }
+      let row = out + r * g * stride
+      try simulator.sample([patient.parameters], doses: doses, grid: request.grid, scale: request.model.outputScale, outputs: [row], outputStride: stride)
+      if request.observed { applyResidualError(row, count: g, stride: stride, streams: streams) }
     }
     return patient
   }
@@ -126,12 +132,13 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
   /// A sample with no drug at all (C = 0, before the first dose) is reported as BLQ: the additive
   /// term models assay noise around a drug level, not a signal from a drug-free sample.
   /// The two draws per sample are taken even then, so later samples' noise does not shift.
-  func applyResidualError(_ row: UnsafeMutablePointer<Double>, count: Int, streams: PatientStreams) {
+  func applyResidualError(_ row: UnsafeMutablePointer<Double>, count: Int, stride: Int = 1, streams: PatientStreams) {
     guard let e = request.model.residualError else { return }
     var normals = streams.normals(.residual)
     for k in 0..<count {
-      let observed = row[k] * (1 + e.proportional * normals.next()) + e.additive * normals.next()
-      row[k] = observed < request.lloq || row[k] <= 0 ? 0 : observed
+      let value = row[k * stride]
+      let observed = value * (1 + e.proportional * normals.next()) + e.additive * normals.next()
+      row[k * stride] = observed < request.lloq || value <= 0 ? 0 : observed
     }
   }
 
@@ -143,9 +150,10 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     try simulateBatches(pass: pass, columnMajor: { _ in nil }) { first, count, values in try body(first, count, values) }
   }
 
-  /// The batches as column-major copies, each written by the worker that simulated the rows, chunk
-  /// by chunk, while they are still in its cache (`simulateRows(_:into:columnMajor:)`): the summary
-  /// then reads each column contiguously and never transposes a cold batch itself.
+  /// The batches column-major, written by the workers as they simulate (straight from the lanes,
+  /// or chunk by chunk from rows still in cache where `onFirstPass` wants the rows too;
+  /// `simulateRows(_:into:columnMajor:rowMajor:)`): the summary then reads each column
+  /// contiguously and never transposes a cold batch itself.
   public func forEachColumnBatch(pass: Int, _ body: (ColumnBatch) throws -> Void) throws {
     let stride = ColumnBatch.stride(rows: batchSize)
     let storage = UnsafeMutablePointer<Double>.allocate(capacity: stride * columns)
@@ -167,10 +175,15 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     while first < request.patients.upperBound {
       let count = Swift.min(batchSize, request.patients.upperBound - first)
       let row = first - request.patients.lowerBound
-      let patients = try simulateRows(Array(first..<(first + count)), into: buffer, columnMajor: columnMajor(row))
+      // The row-major values are wanted by `onFirstPass` and by `forEachBatch`'s body, not by
+      // `forEachColumnBatch`'s (which asks for a column-major target).
+      let target = columnMajor(row)
+      let rowMajor = target == nil || (pass == 1 && onFirstPass != nil)
+      let patients = try simulateRows(Array(first..<(first + count)), into: buffer, columnMajor: target, rowMajor: rowMajor)
       simulatedRows += count
       let view = UnsafeBufferPointer(start: buffer, count: count * columns)
       if pass == 1, let onFirstPass { try onFirstPass(first, count, view, patients) }
+      if pass == 1 { onFirstPassProgress?(count) }
       try body(row, count, view)
       first += count
     }
@@ -197,11 +210,14 @@ extension CohortSimulation {
   /// (`chunkSize`) taken by the workers as they finish (`forEachItem`). Within a chunk, patients
   /// given the same doses run side by side (`SubjectSimulator.groupSize` lanes), grouped by
   /// `similarityOrder`; each patient's values do not depend on its group, so neither does the
-  /// output. With a `columnMajor` target, the worker also
-  /// copies each chunk's rows there (rows `0 ..< indices.count` of the target) as soon as it has
-  /// simulated them. Returns the patients.
+  /// output. With a `columnMajor` target the values also go there (rows `0 ..< indices.count` of
+  /// the target): without `rowMajor`, straight from the simulation at the target's stride (`out`
+  /// is then left untouched); with it, each chunk's rows are copied there as soon as the worker
+  /// has simulated them. Returns the patients.
   @discardableResult
-  func simulateRows(_ indices: [Int], into out: UnsafeMutablePointer<Double>, columnMajor: ColumnBatch.Target? = nil) throws -> [VirtualPatient] {
+  func simulateRows(
+    _ indices: [Int], into out: UnsafeMutablePointer<Double>, columnMajor: ColumnBatch.Target? = nil, rowMajor: Bool = true
+  ) throws -> [VirtualPatient] {
     let count = indices.count
     let chunk = chunkSize(patients: count)
     let chunks = (count + chunk - 1) / chunk
@@ -209,15 +225,21 @@ extension CohortSimulation {
     patients.initialize(repeating: nil, count: count)
     defer { patients.deinitialize(count: count); patients.deallocate() }
     let failure = FailureBox()
-    nonisolated(unsafe) let base = out
     nonisolated(unsafe) let slots = patients
     let t = request.threads
+    // Where position k's values go: its row of `out`, or straight into the column-major target
+    // (`stride` apart) when no row-major copy is wanted.
+    let direct = rowMajor ? nil : columnMajor
+    let stride = direct?.stride ?? 1
+    nonisolated(unsafe) let destination = direct?.base ?? out
+    nonisolated(unsafe) let base = out
+    let rowStep = direct == nil ? columns : 1
     forEachItem(chunks, threads: t) { w, c in
       let simulator = self.simulators[w]
       let start = c * chunk, end = Swift.min(count, (c + 1) * chunk)
       func alone(_ k: Int) {
         do {
-          slots[k] = try self.simulatePatient(indices[k], simulator: simulator, into: base + k * self.columns)
+          slots[k] = try self.simulatePatient(indices[k], simulator: simulator, into: destination + k * rowStep, stride: stride)
         } catch {
           failure.record(error, patient: indices[k])
         }
@@ -235,14 +257,15 @@ extension CohortSimulation {
           let members = order[first..<Swift.min(order.count, first + SubjectSimulator.groupSize)].map { $0 }
           first += members.count
           do {
-            try self.simulateGroup(members.map { patients[$0] }, simulator: simulator, rows: members.map { base + (start + $0) * self.columns })
+            try self.simulateGroup(
+              members.map { patients[$0] }, simulator: simulator, rows: members.map { destination + (start + $0) * rowStep }, stride: stride)
             for m in members { slots[start + m] = patients[m] }
           } catch {
             for m in members { alone(start + m) }
           }
         }
       }
-      columnMajor?.write(rows: base + start * self.columns, first: start, count: end - start, columns: self.columns)
+      if direct == nil { columnMajor?.write(rows: base + start * self.columns, first: start, count: end - start, columns: self.columns) }
     }
     if let (error, _) = failure.first { throw error }
     return (0..<count).map { patients[$0]! }
@@ -301,10 +324,10 @@ extension CohortSimulation {
   /// The exact summaries of every column: in memory when the cohort fits (one simulation), else in
   /// passes over the simulation (`StreamingSummary`). Both give the same bytes.
   ///
-  /// In memory, each worker copies the rows it has just simulated into column-major storage for the
-  /// whole cohort (`simulateRows(_:into:columnMajor:)`, while they are in its cache), not
-  /// zero-filled first (every value is written), so each column's summary then reads contiguous
-  /// memory (`ColumnSummary.bySelection`), columns in parallel.
+  /// In memory, the workers write every patient's values into column-major storage for the whole
+  /// cohort (`simulateRows(_:into:columnMajor:rowMajor:)`), not zero-filled first (every value is
+  /// written), so each column's summary then reads contiguous memory (`ColumnSummary.bySelection`),
+  /// columns in parallel.
   public func summarize() throws -> [ColumnSummary] {
     guard fitsInMemory else { return try StreamingSummary.summarize(self) }
     let rows = self.rows, columns = self.columns

@@ -1,10 +1,11 @@
 /// A batch of consecutive cohort rows stored column-major: the values of column c (one time point,
 /// one regimen) for the batch's `rows` patients are contiguous, at `base + c·stride`.
 ///
-/// The summaries read a column at a time, so they want this layout; the simulation writes a row (a
-/// patient) at a time. `CohortSimulation` transposes each chunk of rows in the worker that has just
-/// simulated it, while the rows are still in that core's cache (`ColumnBatch.Target`), so the
-/// summary never has to read a cold row-major batch.
+/// The summaries read a column at a time, so they want this layout; the simulation produces a row
+/// (a patient) at a time. Where nothing else needs the rows, `CohortSimulation` has the lanes write
+/// each patient's values straight into the target at its stride (`ColumnBatch.Target`); where the
+/// rows are wanted too (per-subject output), it transposes each chunk of rows in the worker that
+/// has just simulated it, while they are still in that core's cache.
 public struct ColumnBatch: @unchecked Sendable {  // a view: the storage is owned by the source for the call's duration
   /// Index of the batch's first row in the source.
   public let firstRow: Int
