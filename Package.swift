@@ -6,14 +6,16 @@ import PackageDescription
 #if arch(x86_64) && os(Linux)
   import Foundation
 
-  /// Whether the build machine has the x86-64 "v3" extensions (AVX2, FMA, BMI2: Intel Haswell,
-  /// AMD Excavator and later), read from /proc/cpuinfo.
+  /// Whether the build machine has what `-target-cpu haswell` assumes (AVX2, FMA, BMI1/2, LZCNT,
+  /// MOVBE, F16C: Intel Haswell, AMD Excavator and Zen, and later), read from /proc/cpuinfo, and
+  /// `POSOLOGY_PORTABLE` is not set (set it to build a binary for another machine).
   let hostHasAVX2: Bool = {
-    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+    guard ProcessInfo.processInfo.environment["POSOLOGY_PORTABLE"] == nil,
+      let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
       let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
     else { return false }
-    let set = Set(flags.split(separator: " "))
-    return ["avx2", "fma", "bmi2"].allSatisfy { set.contains(Substring($0)) }
+    let set = Set(flags.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init))
+    return ["avx", "avx2", "fma", "bmi1", "bmi2", "abm", "movbe", "f16c"].allSatisfy(set.contains)
   }()
 #else
   let hostHasAVX2 = false
@@ -21,18 +23,13 @@ import PackageDescription
 
 /// On an x86-64 build machine with AVX2, the numerics are compiled for it (`-target-cpu haswell`):
 /// the eight-patient lanes (`SIMD8<Double>`) then take two 256-bit registers instead of four
-/// 128-bit ones, and cohorts run 1.3–1.5× faster (Benchmarks/README.md, run P). The output is the
-/// same to the byte: Swift does not contract `a*b + c` into fused multiply-adds, so every
-/// operation rounds as on the baseline build (checked: 3 models × 3,000 patients, every curve
-/// and the summary). A binary built this way needs an AVX2 processor to run; build on the
-/// machine that runs it (as `swift run` does).
+/// 128-bit ones, and cohorts run about 1.3–1.5× faster (Benchmarks/README.md, run P). The output
+/// is the same to the byte: Swift does not contract `a*b + c` into fused multiply-adds, so every
+/// operation rounds as on the baseline build (checked: 3 models × 19 runs, every curve and
+/// summary). A binary built this way needs such a processor to run: build on the machine that
+/// runs it (as `swift run` does), or set `POSOLOGY_PORTABLE=1` for a baseline x86-64 build.
 let hostTuning: [SwiftSetting] = hostHasAVX2 ? [.unsafeFlags(["-target-cpu", "haswell"])] : []
 
-/// The numerics are always compiled optimised (also in debug builds, so `swift test` runs the
-/// cohort and accuracy tests at full speed) with cross-module optimisation, so the generic
-/// integrator is specialised for each model. Dynamic exclusivity checks are off in these two
-/// modules: their mutable state is per-worker by construction (see the `@unchecked Sendable`
-/// notes), and the checks cost ~15 % of a cohort run (measured with perf).
 let optimized: [SwiftSetting] = [
   .unsafeFlags(["-O"], .when(configuration: .debug)),
   .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"]),

@@ -61,10 +61,21 @@ final class PassCounter<Source: CohortValueSource>: CohortValueSource {
       summarySeconds += seconds() - start
     }
   }
+  /// The source's own column-major batches (`CohortSimulation` writes them as it simulates, as
+  /// the CLI's run does), with the summary's time counted.
+  func forEachColumnBatch(pass: Int, _ body: (ColumnBatch) throws -> Void) throws {
+    passes += 1
+    try source.forEachColumnBatch(pass: pass) { batch in
+      let start = seconds()
+      try body(batch)
+      summarySeconds += seconds() - start
+    }
+  }
 }
 
 /// A cohort run as `posology simulate --subjects N` does it (CohortRun.swift): in memory
-/// (`CohortMatrix`) up to `Workload.inMemoryValues` values, else in passes over the simulation.
+/// (`CohortSimulation.summarize`) up to `Workload.inMemoryValues` values, else in passes over the
+/// simulation (`StreamingSummary`); or, for the determinism checks, through a `CohortMatrix`.
 struct CohortOutcome {
   var summaries: [ColumnSummary]
   var streamed: Bool
@@ -84,6 +95,10 @@ func summarizeCohort(_ request: CohortRequest, streamed: Bool? = nil, batchSize:
     return CohortOutcome(
       summaries: summaries, streamed: true, simulations: Double(simulation.simulatedRows) / Double(Swift.max(1, simulation.rows)),
       summarySeconds: counter.summarySeconds)
+  }
+  if streamed == nil && !stream {
+    let (summaries, summarySeconds) = try simulation.summarize(clock: seconds)
+    return CohortOutcome(summaries: summaries, streamed: false, simulations: 1, summarySeconds: summarySeconds)
   }
   let matrix = CohortMatrix(rows: request.patients.count, columns: columns, threads: request.threads)
   try simulation.forEachBatch(pass: 1) { first, count, values in
@@ -228,6 +243,7 @@ final class Bench {
     let reference = try summarizeCohort(workload.request(model, subjects: n, threads: 1), streamed: false)
     let variants: [(String, CohortOutcome)] = [
       ("\(cores) threads, in memory", try summarizeCohort(workload.request(model, subjects: n, threads: cores), streamed: false)),
+      ("\(cores) threads, as the CLI", try summarizeCohort(workload.request(model, subjects: n, threads: cores))),
       ("\(cores) threads, multi-pass, batches of 37", try summarizeCohort(workload.request(model, subjects: n, threads: cores), streamed: true, batchSize: 37)),
       ("1 thread, multi-pass", try summarizeCohort(workload.request(model, subjects: n, threads: 1), streamed: true)),
     ]

@@ -199,7 +199,7 @@ struct CohortTests {
   func columnBatchesMatchRows() throws {
     let grid = try OutputGrid(step: 3, horizon: 42)
     for (threads, batch) in [(1, 4096), (2, 37), (3, 100), (2, 8)] {
-      // Two regimens; 203 patients: batches and chunks of 16 rows that are not multiples of the 8 × 8 tile.
+      // Two regimens; 203 patients: batches and chunks that are not multiples of the 8 × 8 tile.
       var request = CohortRequest(model: Fixtures.model("kovalenko2016"), weights: try BodyWeights.parse("normal:75,15"), subjects: 203, seed: 4,
         threads: threads, regimens: [labelDoses(horizon: 42), labelDoses(horizon: 42).map { var d = $0; d.amount /= 2; return d }],
         grid: grid, solver: SubjectSimulator.defaultOptions)
@@ -220,6 +220,44 @@ struct CohortTests {
       }
       #expect(next == 203)
     }
+  }
+
+  @Test("column-major batches written at their stride by the other paths (one patient at a time with adherence, the adaptive solver) hold the rows' values")
+  func columnBatchesOtherPaths() throws {
+    let grid = try OutputGrid(step: 2, horizon: 56)
+    var base = CohortRequest(model: Fixtures.model("zhang2021"), weights: try BodyWeights.parse("normal:75,15"), subjects: 61, seed: 6,
+      threads: 2, regimens: [labelDoses(horizon: 56)], grid: grid, solver: SubjectSimulator.defaultOptions)
+    base.observed = true
+    var adherence = base
+    adherence.adherence = 0.7
+    var adaptive = base
+    adaptive.solver.method = .dormandPrince54
+    for (what, request) in [("adherence", adherence), ("dopri5", adaptive)] {
+      let simulation = CohortSimulation(request, batchSize: 25)
+      var rows: [Double] = []
+      try simulation.forEachBatch(pass: 1) { _, _, values in rows.append(contentsOf: values) }
+      try simulation.forEachColumnBatch(pass: 2) { b in
+        for c in 0..<simulation.columns {
+          let want = (b.firstRow..<(b.firstRow + b.rows)).map { rows[$0 * simulation.columns + c].bitPattern }
+          #expect(b.column(c).map(\.bitPattern) == want, "\(what), column \(c)")
+        }
+      }
+    }
+  }
+
+  @Test("the in-memory summary is the same with and without the rows wanted on the first pass (transposed chunks or writes at the stride)")
+  func summaryWithAndWithoutRows() throws {
+    let request = CohortRequest(model: Fixtures.model("kovalenko2020"), weights: try BodyWeights.parse("normal:75,15"), subjects: 150, seed: 2,
+      threads: 2, regimens: [labelDoses(horizon: 70)], grid: try OutputGrid(step: 1, horizon: 70), solver: SubjectSimulator.defaultOptions)
+    let direct = try CohortSimulation(request).summarize()
+    let withRows = CohortSimulation(request)
+    var seen = 0
+    withRows.onFirstPass = { _, count, values, _ in
+      seen += count
+      #expect(values.count == count * withRows.columns)
+    }
+    #expect(try withRows.summarize() == direct)
+    #expect(seen == 150)
   }
 
   @Test("observed values are censored at the LLOQ: reported as 0, never negative")

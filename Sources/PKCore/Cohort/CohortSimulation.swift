@@ -44,9 +44,10 @@ public struct CohortRequest: Sendable {
 /// again, bit-identically), so summaries never need every curve in memory.
 ///
 /// Parallelism: `threads` workers (`forEachItem`) take the batch's chunks of 16–256 patients
-/// (`chunkSize`) one after another as they finish, and write each patient's row into its own
-/// slot; a patient's values do not depend on the worker or on the other patients of its chunk or
-/// group, so the output does not depend on scheduling or on the thread count.
+/// (`chunkSize`) one after another as they finish, and write each patient's values into its own
+/// row or its own places in the column-major storage; a patient's values do not depend on the
+/// worker or on the other patients of its chunk or group, so the output does not depend on
+/// scheduling or on the thread count.
 public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  // immutable after init except the `simulatedRows` counter (driver thread only); per-worker simulators are used by one worker at a time
   public let request: CohortRequest
   public let sampler: PatientSampler
@@ -63,7 +64,7 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
   public var onFirstPassProgress: ((Int) -> Void)?
 
   /// Patients per chunk: at most 256 (patients are grouped by similarity within a chunk, see
-  /// `similarityOrder`), at least 16, and small enough for four chunks per thread.
+  /// `similarityOrder`), at least 16, and otherwise small enough for four chunks per thread.
   func chunkSize(patients count: Int) -> Int {
     Swift.min(256, Swift.max(16, count / (4 * request.threads) / 8 * 8))
   }
@@ -163,25 +164,27 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     }
   }
 
-  /// Simulates the patients batch by batch into one row-major buffer (calling `onFirstPass` on
-  /// pass 1), and also column-major where `columnMajor(first row of the batch)` gives a target;
-  /// then calls `body(first row, rows, row-major values)`, rows counted from the run's first patient.
+  /// Simulates the patients batch by batch, column-major where `columnMajor(first row of the
+  /// batch)` gives a target, and into one row-major buffer where there is none or `onFirstPass`
+  /// wants the rows (pass 1); then calls `body(first row, rows, row-major values)`, rows counted
+  /// from the run's first patient. With a target and no row-major copy, `body` gets no values
+  /// (an empty buffer): read the target.
   func simulateBatches(
     pass: Int, columnMajor: (Int) -> ColumnBatch.Target?, _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void
   ) throws {
-    let buffer = UnsafeMutablePointer<Double>.allocate(capacity: batchSize * columns)
-    defer { buffer.deallocate() }
+    var buffer: UnsafeMutablePointer<Double>? = nil
+    defer { buffer?.deallocate() }
     var first = request.patients.lowerBound
     while first < request.patients.upperBound {
       let count = Swift.min(batchSize, request.patients.upperBound - first)
       let row = first - request.patients.lowerBound
-      // The row-major values are wanted by `onFirstPass` and by `forEachBatch`'s body, not by
-      // `forEachColumnBatch`'s (which asks for a column-major target).
       let target = columnMajor(row)
       let rowMajor = target == nil || (pass == 1 && onFirstPass != nil)
-      let patients = try simulateRows(Array(first..<(first + count)), into: buffer, columnMajor: target, rowMajor: rowMajor)
+      if rowMajor && buffer == nil { buffer = .allocate(capacity: batchSize * columns) }
+      let destination = rowMajor ? buffer! : target!.base
+      let patients = try simulateRows(Array(first..<(first + count)), into: destination, columnMajor: target, rowMajor: rowMajor)
       simulatedRows += count
-      let view = UnsafeBufferPointer(start: buffer, count: count * columns)
+      let view = UnsafeBufferPointer(start: rowMajor ? UnsafePointer(destination) : nil, count: rowMajor ? count * columns : 0)
       if pass == 1, let onFirstPass { try onFirstPass(first, count, view, patients) }
       if pass == 1 { onFirstPassProgress?(count) }
       try body(row, count, view)
@@ -192,7 +195,7 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
 
 extension CohortSimulation {
   /// Simulates only the given rows (the summary's pilot sample), in parallel batches; never calls
-  /// `onFirstPass`. Runs of consecutive rows share lanes as in `simulateBatches`.
+  /// `onFirstPass`. The rows share lanes as in `simulateBatches` (`similarityOrder`).
   public func forEachSampledRow(_ rows: [Int], _ body: (Int, Int, UnsafeBufferPointer<Double>) throws -> Void) throws {
     let buffer = UnsafeMutablePointer<Double>.allocate(capacity: batchSize * columns)
     defer { buffer.deallocate() }
@@ -206,7 +209,7 @@ extension CohortSimulation {
     }
   }
 
-  /// Simulates the patients `indices` (ascending) into consecutive rows of `out`, in chunks
+  /// Simulates the patients `indices` into consecutive rows of `out`, in chunks
   /// (`chunkSize`) taken by the workers as they finish (`forEachItem`). Within a chunk, patients
   /// given the same doses run side by side (`SubjectSimulator.groupSize` lanes), grouped by
   /// `similarityOrder`; each patient's values do not depend on its group, so neither does the
@@ -328,16 +331,24 @@ extension CohortSimulation {
   /// cohort (`simulateRows(_:into:columnMajor:rowMajor:)`), not zero-filled first (every value is
   /// written), so each column's summary then reads contiguous memory (`ColumnSummary.bySelection`),
   /// columns in parallel.
-  public func summarize() throws -> [ColumnSummary] {
-    guard fitsInMemory else { return try StreamingSummary.summarize(self) }
+  public func summarize() throws -> [ColumnSummary] { try summarize(clock: nil).summaries }
+
+  /// `summarize()`, also returning the seconds the in-memory summary took after the simulation by
+  /// `clock` (a time in seconds; NaN without one, or beyond memory, where the two interleave).
+  public func summarize(clock: (() -> Double)?) throws -> (summaries: [ColumnSummary], summarySeconds: Double) {
+    guard fitsInMemory else { return (try StreamingSummary.summarize(self), .nan) }
     let rows = self.rows, columns = self.columns
-    let storage = UnsafeMutablePointer<Double>.allocate(capacity: rows * columns)
+    // Columns a few cache lines apart, not a multiple of 4 KiB (`ColumnBatch.stride`).
+    let stride = ColumnBatch.stride(rows: rows)
+    let storage = UnsafeMutablePointer<Double>.allocate(capacity: stride * columns)
     defer { storage.deallocate() }
     nonisolated(unsafe) let byColumn = storage
-    try simulateBatches(pass: 1, columnMajor: { first in ColumnBatch.Target(base: storage + first, stride: rows) }) { _, _, _ in }
-    return mapItems(columns, threads: request.threads) { c in
-      ColumnSummary.bySelection(UnsafeMutableBufferPointer(start: byColumn + c * rows, count: rows))
+    try simulateBatches(pass: 1, columnMajor: { first in ColumnBatch.Target(base: storage + first, stride: stride) }) { _, _, _ in }
+    let start = clock?() ?? .nan
+    let summaries = mapItems(columns, threads: request.threads) { c in
+      ColumnSummary.bySelection(UnsafeMutableBufferPointer(start: byColumn + c * stride, count: rows))
     }
+    return (summaries, (clock?() ?? .nan) - start)
   }
 }
 

@@ -9,7 +9,11 @@ extension CohortSimulation {
   /// (lanes never mix), so the order changes only the speed.
   func similarityOrder(_ patients: [VirtualPatient]) -> [Int] {
     let rate = dosingRate
-    let keys = patients.map { Self.carePropensity($0.parameters, dosingRate: rate) }
+    // NaN (say, no saturable term and no drug) sorts last, so the order stays a strict one.
+    let keys = patients.map { patient -> Double in
+      let key = Self.carePropensity(patient.parameters, dosingRate: rate)
+      return key.isNaN ? .infinity : key
+    }
     return patients.indices.sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
   }
 
@@ -36,7 +40,8 @@ extension CohortSimulation {
   static func averageConcentration(_ p: PKParameters, dosingRate: Double) -> Double {
     let r = p.F * dosingRate, cl = p.ke * p.Vc, vmax = p.Vm * p.Vc, km = p.Km
     guard cl > 0 else { return vmax > r ? r * km / (vmax - r) : .infinity }
-    let b = cl * km + vmax - r
-    return (-b + (b * b + 4 * cl * r * km).squareRoot()) / (2 * cl)
+    let b = cl * km + vmax - r, root = (b * b + 4 * cl * r * km).squareRoot()
+    // The same root without cancelling where b > 0: (−b + √D)/(2CL) = 2·R·F·Km/(b + √D).
+    return b > 0 ? 2 * r * km / (b + root) : (root - b) / (2 * cl)
   }
 }
