@@ -343,7 +343,17 @@ extension CohortSimulation {
     let storage = UnsafeMutablePointer<Double>.allocate(capacity: stride * columns)
     defer { storage.deallocate() }
     nonisolated(unsafe) let byColumn = storage
-    try simulateBatches(pass: 1, columnMajor: { first in ColumnBatch.Target(base: storage + first, stride: stride) }) { _, _, _ in }
+    if onFirstPass == nil {
+      // No rows wanted: the whole cohort in one batch, straight into the columns, so the workers
+      // share out its chunks to the end (batch by batch, each batch's last chunks would leave a
+      // worker idle).
+      _ = try simulateRows(
+        Array(request.patients), into: storage, columnMajor: ColumnBatch.Target(base: storage, stride: stride), rowMajor: false)
+      simulatedRows += rows
+      onFirstPassProgress?(rows)
+    } else {
+      try simulateBatches(pass: 1, columnMajor: { first in ColumnBatch.Target(base: storage + first, stride: stride) }) { _, _, _ in }
+    }
     let start = clock?() ?? .nan
     let summaries = mapItems(columns, threads: request.threads) { c in
       ColumnSummary.bySelection(UnsafeMutableBufferPointer(start: byColumn + c * stride, count: rows))
