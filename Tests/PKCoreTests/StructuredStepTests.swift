@@ -1,3 +1,4 @@
+import Foundation
 import PKNumerics
 import Testing
 
@@ -180,6 +181,24 @@ struct StructuredStepTests {
       let together = Array(UnsafeBufferPointer(start: pointers[i], count: grid.count))
       #expect(alone.map(\.bitPattern) == together.map(\.bitPattern), "\(name) patient \(i)")
     }
+  }
+
+  @Test("window step control: x^(-1/5) within 3e-6 over the errors a window meets, and the controller's clamps")
+  func inverseFifthRoot() {
+    var worst = 0.0
+    var x = 1e-10
+    while x < 1e10 {
+      let want = Foundation.pow(x, -0.2)
+      worst = Swift.max(worst, Swift.abs(WindowStepControl.inverseFifthRoot(x) - want) / want)
+      x *= 1.0173
+    }
+    #expect(worst < 3e-6 && worst > 0)
+    var control = WindowStepControl()
+    #expect(control.accepted(stepSize: 1, error: 1e-9) == 10)  // 0.9·(1e-9)^(-1/5) = 57: clamped
+    #expect(Swift.abs(control.accepted(stepSize: 1, error: 0.5) - 0.9 * Foundation.pow(0.5, -0.2)) < 1e-5)
+    #expect(control.rejected(stepSize: 1, error: 1e6) == 0.2)
+    #expect(control.accepted(stepSize: 1, error: 1e-9) == 1)  // no growth right after a rejection
+    #expect(Swift.abs(control.rejected(stepSize: 1, error: 2) - 0.9 * Foundation.pow(2, -0.2)) < 1e-5)
   }
 
   @Test("window integrator: lanes side by side give each lane's bytes alone; lanes not taking part are left as given")
