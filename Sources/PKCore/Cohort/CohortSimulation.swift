@@ -97,7 +97,7 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
     }
   }
 
-  /// One patient: parameters, then every regimen on them; writes `columns` values.
+  /// One patient: parameters, then every regimen on them; writes `columns` values, `stride` apart.
   func simulatePatient(_ index: Int, simulator: SubjectSimulator, into out: UnsafeMutablePointer<Double>, stride: Int) throws -> VirtualPatient {
     let patient = sampler.patient(index)
     let streams = PatientStreams(seed: request.seed, patient: index)
@@ -257,7 +257,7 @@ extension CohortSimulation {
         let order = self.similarityOrder(patients)
         var first = 0
         while first < order.count {
-          let members = order[first..<Swift.min(order.count, first + SubjectSimulator.groupSize)].map { $0 }
+          let members = Array(order[first..<Swift.min(order.count, first + SubjectSimulator.groupSize)])
           first += members.count
           do {
             try self.simulateGroup(
