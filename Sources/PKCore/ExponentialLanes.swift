@@ -3,8 +3,8 @@ import PKNumerics
 /// The exponential fast path (`ExponentialPath`) for up to eight patients at once, one per SIMD
 /// lane. Patients given the same doses on the same grid take the same steps, so their fast steps
 /// run side by side: each ETDRK4 step is a chain of four dependent divisions (the stages'
-/// saturable terms), and one patient alone leaves the processor waiting on them; eight lanes (four
-/// SSE2 registers per value on the baseline x86-64 build) fill that wait (`perf` on the 2-core
+/// saturable terms), and one patient alone leaves the processor waiting on them; eight lanes (two
+/// AVX2 registers per value, four SSE2 ones on a baseline x86-64 build) fill that wait (`perf` on the 2-core
 /// EPYC: with four lanes the step stalled on the divisions). A lane whose substep needs care (C
 /// below `safeAbove`, or a failed check) is redone from its state before the step while the
 /// others keep theirs: by quarter steps, which the flagged lanes take side by side (all lanes need
@@ -61,9 +61,9 @@ struct ExponentialLanes {
   }
 
   /// Samples each active lane's `factor·A_c` on the grid into its output, grid time k at
-  /// `outputs[l][k·outputStride]` (pre-dose values at dose times). `adaptive(lane, y, t0, t1)` advances that lane's drug amounts `y` from t0 to t1 with an
-  /// adaptive integrator, for a substep that needs care and is stiff (`takesWindow`) or a quarter
-  /// step that failed its check. Where two or more lanes take such a window over the same interval
+  /// `outputs[l][k·outputStride]` (pre-dose values at dose times). `adaptive(lane, y, t0, t1)`
+  /// advances that lane's drug amounts `y` from t0 to t1 with an adaptive integrator, for a substep
+  /// that needs care and is stiff (`takesWindow`) or a quarter step that failed its check. Where two or more lanes take such a window over the same interval
   /// (the first dose: every lane starts at C = 0; the day after a dose), they go together to
   /// `adaptiveLanes(taking, y, t0, t1)` (y: the lanes' amounts, interleaved), which returns, per
   /// lane, whether it was done; `adaptive` then takes the others alone. Either way a lane's window

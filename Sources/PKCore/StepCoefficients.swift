@@ -1,7 +1,7 @@
 import PKNumerics
 
 extension StructuredETDRK4Step {
-  /// The step's coefficients (`storage`'s layout) computed straight into `out` (with no
+  /// The step's coefficients (`StructuredETDRK4Step`'s layout) computed straight into `out` (with no
   /// allocation for a lone depot; a transit chain looks its exponentials up in `ChainExponentials`),
   /// for the shipped model structure, where the blocks are small enough for series:
   ///

@@ -22,27 +22,13 @@ import PKNumerics
 /// where p, q₁, q₂, q₃ are the disposition rows of `ETDRK4Step`'s vectors. `C½ X½` is precomputed,
 /// so the chain half-step amounts are never formed. The arithmetic is the dense step's, in another
 /// order: results agree to rounding (tested against `ETDRK4Step`).
-final class StructuredETDRK4Step {
-  let h: Double
-  /// Chain length m (depot plus transits).
-  let m: Int
-  /// Whether every coefficient is finite (the matrix functions could be computed).
-  let isFinite: Bool
-  /// X (m×m, row-major), then C½ (2×m), the central row of C½X½ (m), C (2×m), then D½, D (2×2
-  /// each), then p, q₁, q₂, q₃ (disposition rows, 2 each).
-  let storage: UnsafeMutablePointer<Double>
-  let count: Int
-
-  init(linear: [Double], chain m: Int, direction: [Double], h: Double, chainExponentials: ChainExponentials? = nil) {
-    self.h = h
-    self.m = m
-    count = Self.count(chain: m)
-    let storage = UnsafeMutablePointer<Double>.allocate(capacity: count)
-    self.storage = storage
-    isFinite = Self.fill(linear: linear, chain: m, direction: direction, h: h, chainExponentials: chainExponentials, into: storage)
-  }
-
-  /// How many coefficients a step with an absorption chain of m amounts has (`storage`'s layout).
+///
+/// This type is the coefficients' namespace: `fill` computes them for one step length (in the
+/// layout below, `count(chain:)` values), `structuredETDRK4` takes the step. The layout: X (m×m,
+/// row-major), then C½ (2×m), the central row of C½X½ (m), C (2×m), then D½, D (2×2 each), then
+/// p, q₁, q₂, q₃ (disposition rows, 2 each).
+enum StructuredETDRK4Step {
+  /// How many coefficients a step with an absorption chain of m amounts has.
   static func count(chain m: Int) -> Int { m * m + 5 * m + 8 + 8 }
 
   /// Computes the coefficients into `storage` (`count(chain:)` values): from the small blocks
@@ -64,9 +50,7 @@ final class StructuredETDRK4Step {
     return true
   }
 
-  deinit { storage.deallocate() }
-
-  /// `coefficients` (Padé approximants, n×n products) in `storage`'s layout: the path for steps
+  /// `coefficients` (Padé approximants, n×n products) in the step's layout: the path for steps
   /// outside `fillFromSmallBlocks`' conditions, and its reference in tests.
   static func fillInGeneral(
     linear: [Double], chain m: Int, direction: [Double], h: Double, chainExponentials: ChainExponentials?,
@@ -193,14 +177,9 @@ final class StructuredETDRK4Step {
     return (assemble(chainExp.half, dispositionExp.half), assemble(chainExp.full, dispositionExp.full))
   }
 
-  /// Advances `y` (chain, then A_c, A_p) by one step, given `nu = N(y)`; returns `N` of the new state.
-  @inline(__always)
-  func advance(_ y: UnsafeMutablePointer<Double>, nu: Double, _ N: MichaelisMenten) -> Double {
-    structuredETDRK4(y, chain: m, nu: nu, coefficients: storage) { N.value(central: $0) }
-  }
 }
 
-/// The arithmetic of the structured step, shared by one patient (`Double`) and four SIMD lanes
+/// The arithmetic of the structured step, shared by one patient (`Double`) and eight SIMD lanes
 /// (`SIMD8<Double>`, `ExponentialLanes`), so both run the same operations in the same order.
 protocol StepArithmetic {
   static var zero: Self { get }
@@ -215,7 +194,7 @@ extension Double: StepArithmetic {}
 extension SIMD8: StepArithmetic where Scalar == Double {}
 
 /// One structured ETDRK4 step (the formulas in `StructuredETDRK4Step`'s documentation) on amounts
-/// `y` (m chain amounts, then A_c, A_p) with coefficients in `StructuredETDRK4Step`'s layout;
+/// `y` (m chain amounts, then A_c, A_p) with coefficients in `StructuredETDRK4Step`'s layout (`fill`);
 /// `rate(A_c)` is the saturable term. Returns `rate` of the new central amount.
 @inline(__always)
 func structuredETDRK4<T: StepArithmetic>(

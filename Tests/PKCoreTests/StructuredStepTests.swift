@@ -19,7 +19,11 @@ struct StructuredStepTests {
     let N = MichaelisMenten(central: c, vmax: p.Vm * p.Vc, km: p.Km, invVc: 1 / p.Vc)
     for h in [1.0, 0.25, 0.0371] {
       let dense = ETDRK4Step(linear: path.linear, n: n, direction: path.direction, h: h)
-      let structured = StructuredETDRK4Step(linear: path.linear, chain: c, direction: path.direction, h: h)
+      var structured = [Double](repeating: 0, count: StructuredETDRK4Step.count(chain: c))
+      let finite = structured.withUnsafeMutableBufferPointer {
+        StructuredETDRK4Step.fill(linear: path.linear, chain: c, direction: path.direction, h: h, chainExponentials: nil, into: $0.baseAddress!)
+      }
+      #expect(finite)
       // A state with drug everywhere: chain amounts, central around 30 mg/L, peripheral.
       var y1 = (0..<n).map { Double($0 + 1) * 37.5 }
       var y2 = y1
@@ -28,7 +32,11 @@ struct StructuredStepTests {
         y1.withUnsafeMutableBufferPointer { u in
           scratch.withUnsafeMutableBufferPointer { dense.advance(u.baseAddress!, scratch: $0.baseAddress!, nonlinearity: N) }
         }
-        y2.withUnsafeMutableBufferPointer { u in _ = structured.advance(u.baseAddress!, nu: N.value(u.baseAddress!), N) }
+        y2.withUnsafeMutableBufferPointer { u in
+          structured.withUnsafeBufferPointer { coefficients in
+            _ = structuredETDRK4(u.baseAddress!, chain: c, nu: N.value(u.baseAddress!), coefficients: coefficients.baseAddress!) { N.value(central: $0) }
+          }
+        }
       }
       for i in 0..<n {
         #expect(abs(y1[i] - y2[i]) <= 1e-13 * max(abs(y1[i]), 1e-300), "\(name) h=\(h) state \(i): \(y1[i]) vs \(y2[i])")
