@@ -61,18 +61,10 @@ final class WindowIntegrator {
     }
   }
 
-  /// Stages, states and per-lane bookkeeping, reused from window to window.
+  /// Stages and states, reused from window to window.
   private final class Workspace<T: WindowLanes> {
     var capacity = 0
     var values = UnsafeMutablePointer<T>.allocate(capacity: 1)
-    var controllers = [WindowStepControl](repeating: WindowStepControl(), count: T.laneCount)
-    var time = [Double](repeating: 0, count: T.laneCount)
-    var step = [Double](repeating: 0, count: T.laneCount)
-    var done = [Bool](repeating: true, count: T.laneCount)
-    var lands = [Bool](repeating: false, count: T.laneCount)
-    /// Per lane: whether it takes part, and whether it reached t1 (false: the general integrator's).
-    var taking = [Bool](repeating: false, count: T.laneCount)
-    var finished = [Bool](repeating: false, count: T.laneCount)
 
     func reserve(_ n: Int) -> UnsafeMutablePointer<T> {
       if capacity < n {
@@ -137,9 +129,7 @@ final class WindowIntegrator {
   /// Advances `y` (the drug amounts) from t0 to t1; returns false (with `y` as it was given) when
   /// the window needs the general integrator.
   func advance(_ model: Model<Double>, _ y: UnsafeMutablePointer<Double>, from t0: Double, to t1: Double) -> Bool {
-    single.taking[0] = true
-    run(model, y, from: t0, to: t1, work: single)
-    return single.finished[0]
+    run(model, y, from: t0, to: t1, taking: true, work: single)
   }
 
   /// `advance` for the lanes marked in `taking`, side by side; per lane, whether it reached t1
@@ -148,52 +138,49 @@ final class WindowIntegrator {
     _ model: Model<SIMD8<Double>>, _ y: UnsafeMutablePointer<SIMD8<Double>>, from t0: Double, to t1: Double,
     lanes taking: [Bool]
   ) -> [Bool] {
-    for l in 0..<8 { lanes.taking[l] = taking[l] }
-    run(model, y, from: t0, to: t1, work: lanes)
-    return lanes.finished
+    var selected = SIMD8<Double>.Selection(repeating: false)
+    for l in 0..<8 { selected[l] = taking[l] }
+    let finished = run(model, y, from: t0, to: t1, taking: selected, work: lanes)
+    return (0..<8).map { finished[$0] }
   }
 
+  /// The steps of the lanes in `taking`, all lanes' bookkeeping at once (lane-wise selections,
+  /// `WindowLanes`): a lane is active until it lands on t1 (accepted), meets a non-finite error,
+  /// or its step falls below 10 ulps of its time; lanes not active take steps of length 0, whose
+  /// results are never used. Returns the lanes that reached t1.
   private func run<T: WindowLanes>(
-    _ model: Model<T>, _ y: UnsafeMutablePointer<T>, from t0: Double, to t1: Double,
+    _ model: Model<T>, _ y: UnsafeMutablePointer<T>, from t0: Double, to t1: Double, taking: T.Selection,
     work: Workspace<T>
-  ) {
+  ) -> T.Selection {
     let n = model.chain + 2, c = model.chain
     let k = work.reserve(n), y0 = k + 7 * n, y1 = y0 + n, stage = y1 + n, err = stage + n
     let k1 = k + n, k2 = k1 + n, k3 = k2 + n, k4 = k3 + n, k5 = k4 + n, k6 = k5 + n
     y0.update(from: y, count: n)
     let dp = tableau
-    var remaining = 0
-    for l in 0..<T.laneCount {
-      work.finished[l] = false
-      work.done[l] = !work.taking[l]
-      if work.taking[l] { remaining += 1 }
-      work.time[l] = t0
-      work.controllers[l] = WindowStepControl()
-    }
+    let end = T(lanesOf: t1), zero = T.zero
+    var active = taking, finished = taking .& .!taking
+    var afterRejection = finished
+    var time = T(lanesOf: t0)
     model.derivatives(y0, k)
-    initialSteps(model, y0: y0, f0: k, scratch: stage, out: err, n: n, span: t1 - t0, into: work)
+    var step = initialSteps(model, y0: y0, f0: k, scratch: stage, out: err, n: n, span: t1 - t0)
     var iterations = 0
-    while remaining > 0 && iterations < Self.budget {
+    while active.anySelected && iterations < Self.budget {
       iterations += 1
-      var step = T.zero
-      for l in 0..<T.laneCount where !work.done[l] {
-        let lands = work.time[l] + 1.01 * work.step[l] >= t1
-        work.lands[l] = lands
-        step[lane: l] = lands ? t1 - work.time[l] : work.step[l]
-      }
-      for i in 0..<n { stage[i] = y0[i] + step * (dp.a10 * k[i]) }
+      let lands = active .& T.isAtLeast(time + 1.01 * step, end)
+      let h = T.choose(active, T.choose(lands, end - time, step), zero)
+      for i in 0..<n { stage[i] = y0[i] + h * (dp.a10 * k[i]) }
       model.derivatives(stage, k1)
-      for i in 0..<n { stage[i] = y0[i] + step * (dp.a20 * k[i] + dp.a21 * k1[i]) }
+      for i in 0..<n { stage[i] = y0[i] + h * (dp.a20 * k[i] + dp.a21 * k1[i]) }
       model.derivatives(stage, k2)
-      for i in 0..<n { stage[i] = y0[i] + step * (dp.a30 * k[i] + dp.a31 * k1[i] + dp.a32 * k2[i]) }
+      for i in 0..<n { stage[i] = y0[i] + h * (dp.a30 * k[i] + dp.a31 * k1[i] + dp.a32 * k2[i]) }
       model.derivatives(stage, k3)
-      for i in 0..<n { stage[i] = y0[i] + step * (dp.a40 * k[i] + dp.a41 * k1[i] + dp.a42 * k2[i] + dp.a43 * k3[i]) }
+      for i in 0..<n { stage[i] = y0[i] + h * (dp.a40 * k[i] + dp.a41 * k1[i] + dp.a42 * k2[i] + dp.a43 * k3[i]) }
       model.derivatives(stage, k4)
       for i in 0..<n {
-        stage[i] = y0[i] + step * (dp.a50 * k[i] + dp.a51 * k1[i] + dp.a52 * k2[i] + dp.a53 * k3[i] + dp.a54 * k4[i])
+        stage[i] = y0[i] + h * (dp.a50 * k[i] + dp.a51 * k1[i] + dp.a52 * k2[i] + dp.a53 * k3[i] + dp.a54 * k4[i])
       }
       model.derivatives(stage, k5)
-      for i in 0..<n { y1[i] = y0[i] + step * (dp.a60 * k[i] + dp.a62 * k2[i] + dp.a63 * k3[i] + dp.a64 * k4[i] + dp.a65 * k5[i]) }
+      for i in 0..<n { y1[i] = y0[i] + h * (dp.a60 * k[i] + dp.a62 * k2[i] + dp.a63 * k3[i] + dp.a64 * k4[i] + dp.a65 * k5[i]) }
       model.derivatives(y1, k6)
       var sum = T.zero
       let centralSize = T.largest(y0[c].absolute, y1[c].absolute)
@@ -201,42 +188,41 @@ final class WindowIntegrator {
         let d = dp.e0 * k[i] + dp.e2 * k2[i] + dp.e3 * k3[i] + dp.e4 * k4[i] + dp.e5 * k5[i] + dp.e6 * k6[i]
         let own = T.largest(y0[i].absolute, y1[i].absolute)
         let scale = T(lanesOf: atol) + rtol * (i < c ? T.largest(own, centralSize) : own)
-        let r = step * d / scale
+        let r = h * d / scale
         sum += r * r
       }
       let errors = (sum / T(lanesOf: Double(n))).root
-      for l in 0..<T.laneCount where !work.done[l] {
-        let error = errors[lane: l], h = step[lane: l]
-        guard error.isFinite else {
-          (work.done[l], remaining) = (true, remaining - 1)
-          continue
-        }
-        if error <= 1 {
-          for i in 0..<n {
-            y0[i][lane: l] = y1[i][lane: l]
-            k[i][lane: l] = k6[i][lane: l]
-          }
-          if work.lands[l] {
-            for i in 0..<n { y[i][lane: l] = y0[i][lane: l] }
-            work.finished[l] = true
-            (work.done[l], remaining) = (true, remaining - 1)
-            continue
-          }
-          work.time[l] += h
-          work.step[l] = work.controllers[l].accepted(stepSize: h, error: error)
-        } else {
-          work.step[l] = work.controllers[l].rejected(stepSize: h, error: error)
-          if !(work.step[l] > 10 * work.time[l].ulp) { (work.done[l], remaining) = (true, remaining - 1) }
-        }
+      // A non-finite error ends the lane's window (the caller's integrator takes it).
+      let finite = active .& T.isFinite(errors)
+      let accepted = finite .& T.isAtMost(errors, T(lanesOf: 1))
+      let rejected = finite .& .!accepted
+      for i in 0..<n {
+        y0[i] = T.choose(accepted, y1[i], y0[i])
+        k[i] = T.choose(accepted, k6[i], k[i])
+      }
+      let landed = accepted .& lands
+      if landed.anySelected {
+        for i in 0..<n { y[i] = T.choose(landed, y0[i], y[i]) }
+        finished = finished .| landed
+      }
+      let moved = accepted .& .!lands
+      time = T.choose(moved, time + h, time)
+      step = T.choose(moved .| rejected, h * WindowStepControl.factors(error: errors, accepted: accepted, afterRejection: afterRejection), step)
+      afterRejection = (afterRejection .& .!moved) .| rejected
+      active = moved .| rejected
+      if rejected.anySelected {
+        // A step rejected down to 10 ulps of its time ends the lane's window.
+        for l in 0..<T.laneCount where rejected[lane: l] && !(step[lane: l] > 10 * time[lane: l].ulp) { active[lane: l] = false }
       }
     }
+    return finished
   }
 
   /// Hairer's starting step (*Solving ODEs I*, §II.4), as `ODEIntegrator` computes it, per lane.
   private func initialSteps<T: WindowLanes>(
     _ model: Model<T>, y0: UnsafePointer<T>, f0: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
-    out: UnsafeMutablePointer<T>, n: Int, span: Double, into work: Workspace<T>
-  ) {
+    out: UnsafeMutablePointer<T>, n: Int, span: Double
+  ) -> T {
     var d0 = T.zero, d1 = T.zero
     for i in 0..<n {
       let sc = T(lanesOf: atol) + rtol * y0[i].absolute
@@ -259,12 +245,14 @@ final class WindowIntegrator {
       d2 += r * r
     }
     d2 = (d2 / T(lanesOf: Double(n))).root / h0
+    var steps = T.zero
     for l in 0..<T.laneCount {
       let dMax = Swift.max(d1[lane: l], d2[lane: l]), h0 = h0[lane: l]
       let h1 = dMax <= 1e-15 ? Swift.max(1e-6, h0 * 1e-3) : pow(0.01 / dMax, 1.0 / 5)
       let h = Swift.min(100 * h0, h1, span)
-      work.step[l] = h.isFinite && h > 0 ? h : Swift.min(1e-6, span)
+      steps[lane: l] = h.isFinite && h > 0 ? h : Swift.min(1e-6, span)
     }
+    return steps
   }
 }
 
@@ -273,22 +261,36 @@ final class WindowIntegrator {
 /// `h·clamp(0.9·err^(−1/5), 0.2, 10)` (at most 1 right after a rejection), after a rejected one
 /// `h·clamp(0.9·err^(−1/5), 0.2, 0.9)` — with `err^(−1/5)` from its floating-point exponent and
 /// three Newton steps (`inverseFifthRoot`, within 3e-6) instead of `log` and `exp`, which took
-/// about 5 % of a kovalenko2020 cohort. The factor only steers the step; the error test decides.
+/// about 5 % of a kovalenko2020 cohort; all lanes at once (`factors`), since one call per lane and
+/// step, each a chain of dependent multiplications, took another 7 %. The factor only steers the
+/// step; the error test decides.
 /// Source: Hairer, Nørsett & Wanner, *Solving ODEs I* (1993), §II.4, eq. (4.13).
 struct WindowStepControl {
   private var lastWasRejected = false
 
+  /// One lane's controller, for tests: the factor `factors` gives, times h.
   mutating func accepted(stepSize h: Double, error: Double) -> Double {
-    var factor = Swift.min(10, Swift.max(0.2, 0.9 * Self.inverseFifthRoot(Swift.max(error, 1e-10))))
-    if lastWasRejected { factor = Swift.min(factor, 1) }
-    lastWasRejected = false
-    return h * factor
+    defer { lastWasRejected = false }
+    return h * Self.factors(error: error, accepted: true, afterRejection: lastWasRejected)
   }
 
   mutating func rejected(stepSize h: Double, error: Double) -> Double {
     lastWasRejected = true
-    guard error.isFinite else { return h * 0.2 }
-    return h * Swift.min(0.9, Swift.max(0.2, 0.9 * Self.inverseFifthRoot(error)))
+    return h * Self.factors(error: error, accepted: false, afterRejection: false)
+  }
+
+  /// The step factor of each lane for a finite error: where `accepted`,
+  /// `min(10, max(0.2, 0.9·max(err, 1e-10)^(−1/5)))`, at most 1 `afterRejection`; elsewhere
+  /// `min(0.9, max(0.2, 0.9·err^(−1/5)))`. Lane by lane the operations of the scalar formula.
+  @inline(__always)
+  static func factors<T: WindowLanes>(error: T, accepted: T.Selection, afterRejection: T.Selection) -> T {
+    let floor = T(lanesOf: 1e-10)
+    let root = inverseFifthRoot(T.choose(accepted, T.largest(error, floor), error))
+    let raw = 0.9 * root
+    let growth = T.smallest(T(lanesOf: 10), T.largest(T(lanesOf: 0.2), raw))
+    let capped = T.choose(afterRejection, T.smallest(growth, T(lanesOf: 1)), growth)
+    let shrink = T.smallest(T(lanesOf: 0.9), T.largest(T(lanesOf: 0.2), raw))
+    return T.choose(accepted, capped, shrink)
   }
 
   /// `x^(−1/5)` for finite x > 0, within 3e-6 relative: a first guess from the bit pattern
@@ -296,22 +298,52 @@ struct WindowStepControl {
   /// three Newton steps on `y⁻⁵ = x`, `y ← y·(6 − x·y⁵)/5` (errors 8 % → 2 % → 1e-3 → 3e-6).
   /// Deterministic: the same bits on every machine, alone or in lanes.
   @inline(__always)
-  static func inverseFifthRoot(_ x: Double) -> Double {
-    let one = Int64(bitPattern: 1.0.bitPattern)
-    var y = Double(bitPattern: UInt64(bitPattern: one + one / 5 - Int64(bitPattern: x.bitPattern) / 5))
+  static func inverseFifthRoot<T: WindowLanes>(_ x: T) -> T {
+    var y = T.fifthRootGuess(x)
     for _ in 0..<3 {
       let y2 = y * y
-      y = y * (6 - x * y2 * y2 * y) * 0.2
+      y = y * (T(lanesOf: 6) - x * y2 * y2 * y) * T(lanesOf: 0.2)
     }
     return y
   }
 }
 
+/// A lane-wise selection (which lanes an operation applies to): `Bool` for one patient,
+/// `SIMDMask` for eight lanes.
+protocol LaneSelection {
+  static func .& (a: Self, b: Self) -> Self
+  static func .| (a: Self, b: Self) -> Self
+  static prefix func .! (a: Self) -> Self
+  var anySelected: Bool { get }
+  subscript(lane l: Int) -> Bool { get set }
+}
+
+extension Bool: LaneSelection {
+  @inline(__always) static func .& (a: Bool, b: Bool) -> Bool { a && b }
+  @inline(__always) static func .| (a: Bool, b: Bool) -> Bool { a || b }
+  @inline(__always) static prefix func .! (a: Bool) -> Bool { !a }
+  var anySelected: Bool { self }
+  subscript(lane l: Int) -> Bool {
+    get { self }
+    set { self = newValue }
+  }
+}
+
+extension SIMDMask: LaneSelection where Storage == SIMD8<Int64> {
+  @inline(__always) var anySelected: Bool { any(self) }
+  subscript(lane l: Int) -> Bool {
+    get { self[l] }
+    set { self[l] = newValue }
+  }
+}
+
 /// The window integrator's arithmetic, for one patient (`Double`) or eight lanes
 /// (`SIMD8<Double>`): lane by lane, each operation is the scalar one (`clampedAtZero` is
-/// `Swift.max(x, 0)`, `largest` is `Swift.max`, `absolute` is `Swift.abs` for the finite values
-/// it is used on), so a lane's results do not depend on the lanes beside it.
+/// `Swift.max(x, 0)`, `largest` is `Swift.max`, `smallest` is `Swift.min`, `absolute` is
+/// `Swift.abs` for the finite values it is used on, `choose` is `?:`), so a lane's results do
+/// not depend on the lanes beside it.
 protocol WindowLanes: StepArithmetic {
+  associatedtype Selection: LaneSelection
   static var laneCount: Int { get }
   init(lanesOf value: Double)
   subscript(lane l: Int) -> Double { get set }
@@ -319,10 +351,21 @@ protocol WindowLanes: StepArithmetic {
   var clampedAtZero: Self { get }
   var absolute: Self { get }
   static func largest(_ a: Self, _ b: Self) -> Self
+  static func smallest(_ a: Self, _ b: Self) -> Self
   var root: Self { get }
+  /// `a ≤ b`, `a ≥ b` and `a.isFinite`, lane by lane.
+  static func isAtMost(_ a: Self, _ b: Self) -> Selection
+  static func isAtLeast(_ a: Self, _ b: Self) -> Selection
+  static func isFinite(_ a: Self) -> Selection
+  /// `selection ? a : b`, lane by lane.
+  static func choose(_ selection: Selection, _ a: Self, _ b: Self) -> Self
+  /// `inverseFifthRoot`'s first guess, `bits(1) + bits(1)/5 − bits(x)/5` (Int64 bit patterns,
+  /// division truncating).
+  static func fifthRootGuess(_ x: Self) -> Self
 }
 
 extension Double: WindowLanes {
+  typealias Selection = Bool
   static var laneCount: Int { 1 }
   init(lanesOf value: Double) { self = value }
   subscript(lane l: Int) -> Double {
@@ -332,10 +375,20 @@ extension Double: WindowLanes {
   var clampedAtZero: Double { Swift.max(self, 0) }
   var absolute: Double { Swift.abs(self) }
   static func largest(_ a: Double, _ b: Double) -> Double { Swift.max(a, b) }
+  static func smallest(_ a: Double, _ b: Double) -> Double { Swift.min(a, b) }
   var root: Double { squareRoot() }
+  static func isAtMost(_ a: Double, _ b: Double) -> Bool { a <= b }
+  static func isAtLeast(_ a: Double, _ b: Double) -> Bool { a >= b }
+  static func isFinite(_ a: Double) -> Bool { a.isFinite }
+  @inline(__always) static func choose(_ selection: Bool, _ a: Double, _ b: Double) -> Double { selection ? a : b }
+  @inline(__always) static func fifthRootGuess(_ x: Double) -> Double {
+    let one = Int64(bitPattern: 1.0.bitPattern)
+    return Double(bitPattern: UInt64(bitPattern: one + one / 5 - Int64(bitPattern: x.bitPattern) / 5))
+  }
 }
 
 extension SIMD8: WindowLanes where Scalar == Double {
+  typealias Selection = SIMDMask<SIMD8<Int64>>
   static var laneCount: Int { 8 }
   init(lanesOf value: Double) { self.init(repeating: value) }
   subscript(lane l: Int) -> Double {
@@ -348,5 +401,18 @@ extension SIMD8: WindowLanes where Scalar == Double {
   @inline(__always) var absolute: Self { replacing(with: -self, where: self .< 0).replacing(with: 0, where: self .== 0) }
   /// `Swift.max(a, b)` is `b ≥ a ? b : a`.
   @inline(__always) static func largest(_ a: Self, _ b: Self) -> Self { a.replacing(with: b, where: b .>= a) }
+  /// `Swift.min(a, b)` is `b < a ? b : a`.
+  @inline(__always) static func smallest(_ a: Self, _ b: Self) -> Self { a.replacing(with: b, where: b .< a) }
   @inline(__always) var root: Self { squareRoot() }
+  @inline(__always) static func isAtMost(_ a: Self, _ b: Self) -> Selection { a .<= b }
+  @inline(__always) static func isAtLeast(_ a: Self, _ b: Self) -> Selection { a .>= b }
+  /// Finite exactly where `a − a` is 0 (NaN for ±∞ and NaN).
+  @inline(__always) static func isFinite(_ a: Self) -> Selection { (a - a) .== .zero }
+  @inline(__always) static func choose(_ selection: Selection, _ a: Self, _ b: Self) -> Self { b.replacing(with: a, where: selection) }
+  @inline(__always) static func fifthRootGuess(_ x: Self) -> Self {
+    let one = Int64(bitPattern: 1.0.bitPattern)
+    let bits = unsafeBitCast(x, to: SIMD8<Int64>.self)
+    let guess = SIMD8<Int64>(repeating: one + one / 5) &- bits / 5
+    return unsafeBitCast(guess, to: Self.self)
+  }
 }
