@@ -12,7 +12,8 @@ import PKNumerics
 /// `StructuredETDRK4Step`'s arithmetic); this type holds one patient's model, and decides where a
 /// substep needs care: C below `safeAbove` (the saturable term bends, or is stiff: before and just
 /// after the first dose, a long washout) or a fast step that failed its a-posteriori check
-/// (`fails`). Such a substep is taken by quarter steps, or by the adaptive integrator
+/// (`fails`). Such a substep is taken by quarter steps (a quarter that fails its check by at
+/// most 4× as two eighths), or by the adaptive integrator
 /// (`WindowIntegrator`) where it is stiff (`takesWindow`); `ExponentialLanes` does both.
 /// Accuracy is pinned by tests against the rtol-1e-11 references: ≤ 1e-5 relative where
 /// C > 0.01 mg/L.
@@ -91,6 +92,14 @@ struct ExponentialPath {
   @inline(__always)
   func fails(before: Double, after: Double, h: Double, central a: Double) -> Bool {
     N.vmax > 0 && Swift.abs(after - before) * h > 1e-4 * Swift.min(Swift.abs(a), checkCap)
+  }
+
+  /// Whether a step that `fails` would pass as two steps of half its length by `fails`' own
+  /// measure, which halving roughly quarters (N's change over the step and h both halve): the
+  /// measure within 4× of its bound.
+  @inline(__always)
+  func passesWhenHalved(before: Double, after: Double, h: Double, central a: Double) -> Bool {
+    Swift.abs(after - before) * h <= 4e-4 * Swift.min(Swift.abs(a), checkCap)
   }
 
   /// Whether a substep of length `span` from central amount `a` that needs care takes the adaptive
