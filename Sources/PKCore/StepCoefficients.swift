@@ -30,9 +30,9 @@ extension StructuredETDRK4Step {
     let (a00, a01, a10, a11) = (a[m * n + m], a[m * n + m + 1], a[(m + 1) * n + m], a[(m + 1) * n + m + 1])
     let norm = Swift.max(Swift.abs(a00) + Swift.abs(a10), Swift.abs(a01) + Swift.abs(a11)) * Swift.abs(h)
     guard norm <= 1 else { return false }
-    return withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * m + 2 * m * m + 40) { buffer -> Bool in
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * m + 3 * m * m + 40) { buffer -> Bool in
       let base = buffer.baseAddress!
-      let inverses = base, XH = inverses + 4 * m, XF = XH + m * m, block = XF + m * m
+      let inverses = base, XH = inverses + 4 * m, XF = XH + m * m, block = XF + m * m, chain = block + 40
       let DH = block + 4, DF = DH + 4, phiHalf = DF + 4, phiFull = phiHalf + 6
       // The 2×2 systems `(A_dd − a_jj I)` of the Sylvester equation, inverted (as `exponentials`).
       for j in 0..<m {
@@ -49,10 +49,14 @@ extension StructuredETDRK4Step {
         XH[0] = exp(a[0] * (h / 2))
         XF[0] = exp(a[0] * h)
       } else {
-        var chain = [Double](repeating: 0, count: m * m)
+        chain.initialize(repeating: 0, count: m * m)
         for i in 0..<m { for j in 0...i { chain[i * m + j] = a[i * n + j] } }
-        let both = chainExponentials?.exponentials(chain, m: m, h: h) ?? MatrixFunctions.exponentialHalfAndFull(chain, n: m, h: h)
-        for i in 0..<(m * m) { (XH[i], XF[i]) = (both.half[i], both.full[i]) }
+        if let chainExponentials {
+          chainExponentials.exponentials(UnsafeBufferPointer(start: chain, count: m * m), m: m, h: h, half: XH, full: XF)
+        } else {
+          let both = MatrixFunctions.exponentialHalfAndFull(Array(UnsafeBufferPointer(start: chain, count: m * m)), n: m, h: h)
+          for i in 0..<(m * m) { (XH[i], XF[i]) = (both.half[i], both.full[i]) }
+        }
       }
       // The disposition block's exponentials and φ-vectors.
       (block[0], block[1], block[2], block[3]) = (a00, a01, a10, a11)
