@@ -25,6 +25,8 @@ struct ExponentialLanes {
   private var coefficients: [UInt64: (coefficients: [Lanes], finite: Mask)] = [:]
   /// The absorption chain's exponentials, shared by the patients one simulator runs.
   private let chainExponentials: ChainExponentials
+  /// The lanes' linear parts side by side (entry (i, j) of lane l at [i·n + j][l]).
+  private let linearLanes: [Lanes]
 
   init(parameters: [PKParameters], chainExponentials: ChainExponentials = ChainExponentials()) {
     precondition(!parameters.isEmpty && parameters.count <= Self.width)
@@ -32,6 +34,9 @@ struct ExponentialLanes {
     active = parameters.count
     self.chainExponentials = chainExponentials
     paths = (0..<Self.width).map { ExponentialPath(parameters: parameters[$0 < parameters.count ? $0 : 0]) }
+    var linear = [Lanes](repeating: .zero, count: paths[0].linear.count)
+    for l in 0..<Self.width { for i in linear.indices { linear[i][l] = paths[l].linear[i] } }
+    linearLanes = linear
   }
 
   /// Each lane's step coefficients for length h, interleaved (coefficient i of lane l at [i][l]),
@@ -42,9 +47,24 @@ struct ExponentialLanes {
     let m = paths[0].central
     let count = StructuredETDRK4Step.count(chain: m)
     var out = [Lanes](repeating: .zero, count: count)
+    // All lanes side by side where the small blocks allow it (the same bits as one by one)…
+    let direction = paths[0].direction, exponentials = chainExponentials
+    let sideBySide = linearLanes.withUnsafeBufferPointer { linear in
+      out.withUnsafeMutableBufferPointer {
+        StructuredETDRK4Step.fillSideBySide(
+          linear: linear.baseAddress!, chain: m, direction: direction, h: h, chainExponentials: exponentials, into: $0.baseAddress!)
+      }
+    }
+    for l in 0..<active where sideBySide[l] {
+      for i in 0..<count where !out[i][l].isFinite {
+        finite[l] = false
+        break
+      }
+    }
+    // …and the other lanes one by one.
     withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { buffer in
       let lane = buffer.baseAddress!
-      for l in 0..<active {
+      for l in 0..<active where !sideBySide[l] {
         let path = paths[l]
         finite[l] = StructuredETDRK4Step.fill(
           linear: path.linear, chain: m, direction: path.direction, h: h, chainExponentials: chainExponentials, into: lane)

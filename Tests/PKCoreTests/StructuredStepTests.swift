@@ -130,6 +130,58 @@ struct StructuredStepTests {
     #expect(taken > 500 && declined > 20, "series \(taken), declined \(declined)")
   }
 
+  @Test("eight lanes' coefficients side by side are each lane's small-block coefficients, bit for bit; lanes outside the conditions are left out")
+  func sideBySideMatchesOneByOne() {
+    var random = ParameterDraws(seed: 0x5851_F42D_4C95_7F2D)
+    func uniform(_ lo: Double, _ hi: Double) -> Double { random.uniform(lo, hi) }
+    var taken = 0, declined = 0
+    for ntr in [0, 3] {
+      for round in 0..<12 {
+        // Eight patients sharing the chain's structure; in odd rounds some disposition blocks
+        // have ‖hA_dd‖₁ > 1 at the longer steps, so lanes of one group go different ways.
+        let group = (0..<8).map { _ in
+          PKParameters(
+            ka: uniform(0.02, 3), F: 1, Vc: 3, ke: uniform(0.005, round % 2 == 1 ? 2 : 0.4), k12: uniform(0.005, 0.6),
+            k21: uniform(0.005, 0.6), Vm: 1, Km: 0.01, mtt: 0.105, ntr: ntr)
+        }
+        let paths = group.map(Self.path)
+        let m = paths[0].central, n = m + 2, count = m * m + 5 * m + 16
+        var linear = [SIMD8<Double>](repeating: .zero, count: n * n)
+        for l in 0..<8 { for i in 0..<(n * n) { linear[i][l] = paths[l].linear[i] } }
+        for h in [1.0, 0.25, 0.125, 0.71, 3.0] {
+          var lanes = [SIMD8<Double>](repeating: .zero, count: count)
+          let done = linear.withUnsafeBufferPointer { a in
+            lanes.withUnsafeMutableBufferPointer {
+              StructuredETDRK4Step.fillSideBySide(
+                linear: a.baseAddress!, chain: m, direction: paths[0].direction, h: h, chainExponentials: ChainExponentials(), into: $0.baseAddress!)
+            }
+          }
+          for l in 0..<8 {
+            var alone = [Double](repeating: 0, count: count)
+            let small = paths[l].linear.withUnsafeBufferPointer { a in
+              paths[l].direction.withUnsafeBufferPointer { b in
+                alone.withUnsafeMutableBufferPointer {
+                  StructuredETDRK4Step.fillFromSmallBlocks(
+                    linear: a.baseAddress!, chain: m, direction: b.baseAddress!, h: h, chainExponentials: ChainExponentials(), into: $0.baseAddress!)
+                }
+              }
+            }
+            #expect(done[l] == small, "ntr \(ntr) h \(h) lane \(l): side by side \(done[l]), alone \(small)")
+            guard done[l] && small else {
+              declined += 1
+              continue
+            }
+            taken += 1
+            for i in 0..<count {
+              #expect(lanes[i][l].bitPattern == alone[i].bitPattern, "ntr \(ntr) h \(h) lane \(l) coefficient \(i)")
+            }
+          }
+        }
+      }
+    }
+    #expect(taken > 500 && declined > 50, "side by side \(taken), declined \(declined)")
+  }
+
   @Test("Padé degrees 3…13 agree with each other across their norm ranges")
   func padeDegrees() {
     // A fixed 3×3 matrix scaled through every degree's range (θ₃ = 0.015 … θ₁₃ = 5.4 and beyond):
