@@ -157,8 +157,8 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
   /// contiguously and never transposes a cold batch itself.
   public func forEachColumnBatch(pass: Int, _ body: (ColumnBatch) throws -> Void) throws {
     let stride = ColumnBatch.stride(rows: batchSize)
-    let storage = UnsafeMutablePointer<Double>.allocate(capacity: stride * columns)
-    defer { storage.deallocate() }
+    let storage = LargeBuffer.allocate(stride * columns)
+    defer { LargeBuffer.deallocate(storage, count: stride * columns) }
     try simulateBatches(pass: pass, columnMajor: { _ in ColumnBatch.Target(base: storage, stride: stride) }) { first, count, _ in
       try body(ColumnBatch(firstRow: first, rows: count, stride: stride, base: storage))
     }
@@ -340,8 +340,8 @@ extension CohortSimulation {
     let rows = self.rows, columns = self.columns
     // Columns a few cache lines apart, not a multiple of 4 KiB (`ColumnBatch.stride`).
     let stride = ColumnBatch.stride(rows: rows)
-    let storage = UnsafeMutablePointer<Double>.allocate(capacity: stride * columns)
-    defer { storage.deallocate() }
+    let storage = LargeBuffer.allocate(stride * columns)
+    defer { LargeBuffer.deallocate(storage, count: stride * columns) }
     nonisolated(unsafe) let byColumn = storage
     if onFirstPass == nil {
       // No rows wanted: the whole cohort in one batch, straight into the columns, so the workers
