@@ -84,8 +84,10 @@ struct ExponentialLanes {
   /// Samples each active lane's `factor·A_c` on the grid into its output, grid time k at
   /// `outputs[l][k·outputStride]` (pre-dose values at dose times). `adaptive(lane, y, t0, t1)`
   /// advances that lane's drug amounts `y` from t0 to t1 with an adaptive integrator, for a substep
-  /// that needs care and is stiff (`takesWindow`) or a quarter step that failed its check. Where two or more lanes take such a window over the same interval
-  /// (the first dose: every lane starts at C = 0; the day after a dose), they go together to
+  /// that needs care and is stiff (`takesWindow`), a quarter step that failed its check by more
+  /// than 4× (or whose eighths' coefficients are not finite), or an eighth that failed its own.
+  /// Where two or more lanes take such a window over the same interval (the first dose: every
+  /// lane starts at C = 0; the day after a dose), they go together to
   /// `adaptiveLanes(taking, y, t0, t1)` (y: the lanes' amounts, interleaved), which returns, per
   /// lane, whether it was done; `adaptive` then takes the others alone. Either way a lane's window
   /// gives the same bytes (`WindowIntegrator`).
@@ -150,6 +152,9 @@ struct ExponentialLanes {
     var failing = [Bool](repeating: false, count: Self.width)
     var eighthFailing = [Bool](repeating: false, count: Self.width)
     var halves = [Bool](repeating: false, count: Self.width)
+    // Lanes taking a quarter's window at once, and lanes whose eighths' coefficients are not finite.
+    var windowNow = [Bool](repeating: false, count: Self.width)
+    var notFinite = [Bool](repeating: false, count: Self.width)
     var lane = [Double](repeating: 0, count: n)
     var t = 0.0, k = 0, d = 0
     var nu = Lanes.zero
@@ -157,13 +162,6 @@ struct ExponentialLanes {
     var current: [Lanes] = []
     var finite = Mask(repeating: true)
     let last = grid.lastTime
-    /// The careful substep of the lanes marked in `quarter` (care needed, not stiff for a quarter
-    /// step), side by side, from their amounts in `saved` over [t0, t1]: four steps of
-    /// (t1 − t0)/4, each under the a-posteriori check (ETDRK4's error falls 256-fold); a quarter
-    /// that fails it by at most 4× is redone as two eighths (`eighthSteps`), any other is
-    /// integrated adaptively, by the lanes that failed it together (`adaptiveLanes`) or alone
-    /// (`windows`). A lane's operations do not depend on which other lanes are
-    /// marked (a patient alone runs this as a group of one), so its bytes are the same.
     /// The quarter step [t0, t1] of the lanes marked in `halves` (their amounts in
     /// `quarterState`, as at t0), redone as two steps of half its length, each under the
     /// a-posteriori check at its own length (`fails`); an eighth that fails it is integrated
@@ -179,35 +177,37 @@ struct ExponentialLanes {
       let (coefficients, finite) = steps(for: span)
       var marked = Mask(repeating: false)
       for l in 0..<Self.width { marked[l] = halves[l] && finite[l] }
-      try coefficients.withUnsafeBufferPointer { coefficients in
-        for e in 0..<2 where any(marked) {
-          let before = rate(quarterState[c])
-          for j in 0..<n { eighthSaved[j] = quarterState[j] }
-          let after = structuredETDRK4(quarterState, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
-          // Only the marked lanes take the step.
-          for j in 0..<n { quarterState[j] = eighthSaved[j].replacing(with: quarterState[j], where: marked) }
-          var count = 0
-          for l in 0..<Self.width {
-            eighthFailing[l] = marked[l]
-              && (!quarterState[c][l].isFinite
-                || paths[l].fails(before: before[l], after: after[l], h: span, central: eighthSaved[c][l]))
-            if eighthFailing[l] {
-              for j in 0..<n { quarterState[j][l] = eighthSaved[j][l] }
-              count += 1
+      if any(marked) {
+        try coefficients.withUnsafeBufferPointer { coefficients in
+          for e in 0..<2 {
+            let before = rate(quarterState[c])
+            for j in 0..<n { eighthSaved[j] = quarterState[j] }
+            let after = structuredETDRK4(quarterState, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
+            // Only the marked lanes take the step.
+            for j in 0..<n { quarterState[j] = eighthSaved[j].replacing(with: quarterState[j], where: marked) }
+            var count = 0
+            for l in 0..<Self.width {
+              eighthFailing[l] = marked[l]
+                && (!quarterState[c][l].isFinite
+                  || paths[l].fails(before: before[l], after: after[l], h: span, central: eighthSaved[c][l]))
+              if eighthFailing[l] {
+                for j in 0..<n { quarterState[j][l] = eighthSaved[j][l] }
+                count += 1
+              }
             }
+            guard count > 0 else { continue }
+            let e0 = t0 + Double(e) * span, e1 = e == 1 ? t1 : e0 + span
+            try windows(eighthFailing, count: count, from: e0, to: e1)
           }
-          guard count > 0 else { continue }
-          let e0 = t0 + Double(e) * span, e1 = e == 1 ? t1 : e0 + span
-          try windows(eighthFailing, count: count, from: e0, to: e1)
         }
       }
       // Lanes whose eighth-step functions are not finite take the window over the whole quarter.
       var rest = 0
       for l in 0..<Self.width {
-        eighthFailing[l] = halves[l] && !marked[l]
-        if eighthFailing[l] { rest += 1 }
+        notFinite[l] = halves[l] && !marked[l]
+        if notFinite[l] { rest += 1 }
       }
-      if rest > 0 { try windows(eighthFailing, count: rest, from: t0, to: t1) }
+      if rest > 0 { try windows(notFinite, count: rest, from: t0, to: t1) }
     }
     /// The adaptive windows over [t0, t1] of the lanes marked in `lanes` (`count` of them), their
     /// amounts in `quarterState`: side by side where two or more take it, else alone.
@@ -226,6 +226,13 @@ struct ExponentialLanes {
         }
       }
     }
+    /// The careful substep of the lanes marked in `quarter` (care needed, not stiff for a quarter
+    /// step), side by side, from their amounts in `saved` over [t0, t1]: four steps of
+    /// (t1 − t0)/4, each under the a-posteriori check (ETDRK4's error falls 256-fold); a quarter
+    /// that fails it by at most 4× is redone as two eighths (`eighthSteps`), any other is
+    /// integrated adaptively, by the lanes that failed it together (`adaptiveLanes`) or alone
+    /// (`windows`). A lane's operations do not depend on which other lanes are
+    /// marked (a patient alone runs this as a group of one), so its bytes are the same.
     func quarterSteps(from t0: Double, to t1: Double) throws {
       let span = (t1 - t0) / 4
       let (coefficients, finite) = steps(for: span)
@@ -261,8 +268,8 @@ struct ExponentialLanes {
           // Lanes likely to pass as eighths take them; the rest take the window at once.
           if halving > 0 { try eighthSteps(from: q0, to: q1) }
           if halving < count {
-            for l in 0..<Self.width { eighthFailing[l] = failing[l] && !halves[l] }
-            try windows(eighthFailing, count: count - halving, from: q0, to: q1)
+            for l in 0..<Self.width { windowNow[l] = failing[l] && !halves[l] }
+            try windows(windowNow, count: count - halving, from: q0, to: q1)
           }
         }
       }

@@ -94,9 +94,9 @@ struct ExponentialPath {
     N.vmax > 0 && Swift.abs(after - before) * h > 1e-4 * Swift.min(Swift.abs(a), checkCap)
   }
 
-  /// Whether a step that `fails` would pass as two steps of half its length by `fails`' own
-  /// measure, which halving roughly quarters (N's change over the step and h both halve): the
-  /// measure within 4× of its bound.
+  /// Whether a step that `fails` is likely to pass as two steps of half its length (a prediction;
+  /// the halves are checked): `fails`' measure, which halving roughly quarters (N's change over
+  /// the step and h both halve), within 4× of its bound.
   @inline(__always)
   func passesWhenHalved(before: Double, after: Double, h: Double, central a: Double) -> Bool {
     Swift.abs(after - before) * h <= 4e-4 * Swift.min(Swift.abs(a), checkCap)

@@ -13,8 +13,9 @@ extension StructuredETDRK4Step {
   /// neighbours. The lanes share the model's structure (the same chain); only their rates differ.
   /// Returns the lanes done here; a lane outside `fillFromSmallBlocks`' conditions (‖hA_dd‖₁ > 1,
   /// an ill-conditioned Sylvester system) is left to the caller, as is every lane when the
-  /// structure is not the one these formulas assume. Filling the eight lanes one by one was about
-  /// 9 % of a kovalenko2020 cohort.
+  /// structure is not the one these formulas assume. Filling the eight lanes one by one, chains of
+  /// dependent operations, was 5.5 % of a kovalenko2020 cohort's `perf` samples (2.1 % side by
+  /// side).
   static func fillSideBySide(
     linear: UnsafePointer<Lanes>, chain m: Int, direction b: [Double], h: Double, chainExponentials: ChainExponentials?,
     into out: UnsafeMutablePointer<Lanes>
@@ -31,90 +32,92 @@ extension StructuredETDRK4Step {
     let (a00, a01, a10, a11) = (entry(m, m), entry(m, m + 1), entry(m + 1, m), entry(m + 1, m + 1))
     let norm = largest(magnitude(a00) + magnitude(a10), magnitude(a01) + magnitude(a11)) * Swift.abs(h)
     var done = norm .<= 1
-    // The 2×2 systems' inverses, as `fillFromSmallBlocks`.
     return withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 4 * m + 2 * m * m + 32) { scratch -> LaneMask in
-    let inverses = scratch.baseAddress!, XH = inverses + 4 * m, XF = XH + m * m
-    let DH = XF + m * m, DF = DH + 4, phiHalf = DF + 4, phiFull = phiHalf + 6, block = phiFull + 6
-    for j in 0..<m {
-      let d = entry(j, j)
-      let (m00, m01, m10, m11) = (a00 - d, a01, a10, a11 - d)
-      let det = m00 * m11 - m01 * m10
-      let norm1 = largest(magnitude(m00) + magnitude(m10), magnitude(m01) + magnitude(m11))
-      let normInf = largest(magnitude(m00) + magnitude(m01), magnitude(m10) + magnitude(m11))
-      done = done .& (det .!= 0) .& ((det - det) .== 0) .& (norm1 * normInf / magnitude(det) .<= 1e3)
-      (inverses[4 * j], inverses[4 * j + 1], inverses[4 * j + 2], inverses[4 * j + 3]) = (m11 / det, -m01 / det, -m10 / det, m00 / det)
-    }
-    guard any(done) else { return none }
-    // The chain's exponentials, lane by lane.
-    if m == 1 {
-      for l in 0..<8 {
-        let rate = linear[0][l]
-        XH[0][l] = exp(rate * (h / 2))
-        XF[0][l] = exp(rate * h)
+      let inverses = scratch.baseAddress!, XH = inverses + 4 * m, XF = XH + m * m
+      let DH = XF + m * m, DF = DH + 4, phiHalf = DF + 4, phiFull = phiHalf + 6, block = phiFull + 6
+      // The 2×2 systems' inverses, as `fillFromSmallBlocks`.
+      for j in 0..<m {
+        let d = entry(j, j)
+        let (m00, m01, m10, m11) = (a00 - d, a01, a10, a11 - d)
+        let det = m00 * m11 - m01 * m10
+        let norm1 = largest(magnitude(m00) + magnitude(m10), magnitude(m01) + magnitude(m11))
+        let normInf = largest(magnitude(m00) + magnitude(m01), magnitude(m10) + magnitude(m11))
+        done = done .& (det .!= 0) .& ((det - det) .== 0) .& (norm1 * normInf / magnitude(det) .<= 1e3)
+        (inverses[4 * j], inverses[4 * j + 1], inverses[4 * j + 2], inverses[4 * j + 3]) = (m11 / det, -m01 / det, -m10 / det, m00 / det)
       }
-    } else {
-      withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * m * m) { buffer in
-        let chain = buffer.baseAddress!, half = chain + m * m, full = half + m * m
-        for l in 0..<8 where done[l] {
-          chain.initialize(repeating: 0, count: m * m)
-          for i in 0..<m { for j in 0...i { chain[i * m + j] = linear[i * n + j][l] } }
-          if let chainExponentials {
-            chainExponentials.exponentials(UnsafeBufferPointer(start: chain, count: m * m), m: m, h: h, half: half, full: full)
-          } else {
-            let both = MatrixFunctions.exponentialHalfAndFull(Array(UnsafeBufferPointer(start: chain, count: m * m)), n: m, h: h)
-            for i in 0..<(m * m) { (half[i], full[i]) = (both.half[i], both.full[i]) }
+      guard any(done) else { return none }
+      // The chain's exponentials, lane by lane.
+      if m == 1 {
+        for l in 0..<8 {
+          let rate = linear[0][l]
+          XH[0][l] = exp(rate * (h / 2))
+          XF[0][l] = exp(rate * h)
+        }
+      } else {
+        // Zeros for the lanes not done here, whose exponentials are not looked up.
+        XH.initialize(repeating: .zero, count: 2 * m * m)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * m * m) { buffer in
+          let chain = buffer.baseAddress!, half = chain + m * m, full = half + m * m
+          for l in 0..<8 where done[l] {
+            chain.initialize(repeating: 0, count: m * m)
+            for i in 0..<m { for j in 0...i { chain[i * m + j] = linear[i * n + j][l] } }
+            if let chainExponentials {
+              chainExponentials.exponentials(UnsafeBufferPointer(start: chain, count: m * m), m: m, h: h, half: half, full: full)
+            } else {
+              let both = MatrixFunctions.exponentialHalfAndFull(Array(UnsafeBufferPointer(start: chain, count: m * m)), n: m, h: h)
+              for i in 0..<(m * m) { (half[i], full[i]) = (both.half[i], both.full[i]) }
+            }
+            for i in 0..<(m * m) { (XH[i][l], XF[i][l]) = (half[i], full[i]) }
           }
-          for i in 0..<(m * m) { (XH[i][l], XF[i][l]) = (half[i], full[i]) }
         }
       }
-    }
-    (block[0], block[1], block[2], block[3]) = (a00, a01, a10, a11)
-    dispositionSeries(block, tau: h / 2, norm: norm / 2, exponential: DH, phi: phiHalf)
-    dispositionSeries(block, tau: h, norm: norm, exponential: DF, phi: phiFull)
-    // The layout: X, C½, central row of C½X½, C, D½, D, p, q₁, q₂, q₃.
-    let X = out, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + m, OH = CF + 2 * m, OF = OH + 4, V = OF + 4
-    for i in 0..<(m * m) { X[i] = XF[i] }
-    for i in 0..<m { for j in (i + 1)..<Swift.max(m, i + 1) { X[i * m + j] = .zero } }
-    let column = linear + m * n, columnTo = column + n
-    /// `coupling`, side by side: `A_dd C − C A_xx = D A_dx − A_dx X`, columns last to first.
-    func coupling(_ X: UnsafePointer<Lanes>, _ D: UnsafePointer<Lanes>, into C: UnsafeMutablePointer<Lanes>) {
-      var j = m - 1
-      while j >= 0 {
-        var r0 = Lanes.zero, r1 = Lanes.zero
-        r0 += D[0] * column[j]
-        r1 += D[2] * column[j]
-        r0 += D[1] * columnTo[j]
-        r1 += D[3] * columnTo[j]
-        for k in j..<m {
-          r0 -= column[k] * X[k * m + j]
-          r1 -= columnTo[k] * X[k * m + j]
+      (block[0], block[1], block[2], block[3]) = (a00, a01, a10, a11)
+      dispositionSeries(block, tau: h / 2, norm: norm / 2, exponential: DH, phi: phiHalf)
+      dispositionSeries(block, tau: h, norm: norm, exponential: DF, phi: phiFull)
+      // The layout: X, C½, central row of C½X½, C, D½, D, p, q₁, q₂, q₃.
+      let X = out, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + m, OH = CF + 2 * m, OF = OH + 4, V = OF + 4
+      for i in 0..<(m * m) { X[i] = XF[i] }
+      for i in 0..<m { for j in (i + 1)..<Swift.max(m, i + 1) { X[i * m + j] = .zero } }
+      let column = linear + m * n, columnTo = column + n
+      /// `coupling`, side by side: `A_dd C − C A_xx = D A_dx − A_dx X`, columns last to first.
+      func coupling(_ X: UnsafePointer<Lanes>, _ D: UnsafePointer<Lanes>, into C: UnsafeMutablePointer<Lanes>) {
+        var j = m - 1
+        while j >= 0 {
+          var r0 = Lanes.zero, r1 = Lanes.zero
+          r0 += D[0] * column[j]
+          r1 += D[2] * column[j]
+          r0 += D[1] * columnTo[j]
+          r1 += D[3] * columnTo[j]
+          for k in j..<m {
+            r0 -= column[k] * X[k * m + j]
+            r1 -= columnTo[k] * X[k * m + j]
+          }
+          for k in (j + 1)..<Swift.max(m, j + 1) {
+            r0 += entry(k, j) * C[k]
+            r1 += entry(k, j) * C[m + k]
+          }
+          C[j] = inverses[4 * j] * r0 + inverses[4 * j + 1] * r1
+          C[m + j] = inverses[4 * j + 2] * r0 + inverses[4 * j + 3] * r1
+          j -= 1
         }
-        for k in (j + 1)..<Swift.max(m, j + 1) {
-          r0 += entry(k, j) * C[k]
-          r1 += entry(k, j) * C[m + k]
-        }
-        C[j] = inverses[4 * j] * r0 + inverses[4 * j + 1] * r1
-        C[m + j] = inverses[4 * j + 2] * r0 + inverses[4 * j + 3] * r1
-        j -= 1
       }
-    }
-    coupling(XH, DH, into: CH)
-    coupling(XF, DF, into: CF)
-    for j in 0..<m {
-      var s = Lanes.zero
-      for k in j..<m { s += CH[k] * XH[k * m + j] }
-      CXH[j] = s
-    }
-    for i in 0..<4 { (OH[i], OF[i]) = (DH[i], DF[i]) }
-    let h2 = Lanes(repeating: h * h), hh = Lanes(repeating: h)
-    for r in 0..<2 {
-      V[r] = phiHalf[r]
-      let (f1, f2, f3) = (phiFull[r], phiFull[2 + r], phiFull[4 + r])
-      V[2 + r] = f1 - 3 * f2 / hh + 4 * f3 / h2
-      V[4 + r] = 2 * f2 / hh - 4 * f3 / h2
-      V[6 + r] = -f2 / hh + 4 * f3 / h2
-    }
-    return done
+      coupling(XH, DH, into: CH)
+      coupling(XF, DF, into: CF)
+      for j in 0..<m {
+        var s = Lanes.zero
+        for k in j..<m { s += CH[k] * XH[k * m + j] }
+        CXH[j] = s
+      }
+      for i in 0..<4 { (OH[i], OF[i]) = (DH[i], DF[i]) }
+      let h2 = Lanes(repeating: h * h), hh = Lanes(repeating: h)
+      for r in 0..<2 {
+        V[r] = phiHalf[r]
+        let (f1, f2, f3) = (phiFull[r], phiFull[2 + r], phiFull[4 + r])
+        V[2 + r] = f1 - 3 * f2 / hh + 4 * f3 / h2
+        V[4 + r] = 2 * f2 / hh - 4 * f3 / h2
+        V[6 + r] = -f2 / hh + 4 * f3 / h2
+      }
+      return done
     }
   }
 
