@@ -321,7 +321,7 @@ struct ExponentialLanes {
           // The lanes taking the adaptive window over this substep, side by side.
           for l in 0..<Self.width { windowed[l] = false }
           var taking = 0
-          for l in 0..<active where ok[l] && paths[l].takesWindow(central: saved[c][l], span: t1 - t0) {
+          for l in 0..<active where ok[l] && paths[l].takesWindow(central: saved[c][l], peripheral: saved[c + 1][l], span: t1 - t0) {
             windowed[l] = true
             taking += 1
           }
@@ -349,7 +349,7 @@ struct ExponentialLanes {
             {
               continue
             }
-            guard paths[l].takesWindow(central: saved[c][l], span: t1 - t0) else {
+            guard paths[l].takesWindow(central: saved[c][l], peripheral: saved[c + 1][l], span: t1 - t0) else {
               quarter[l] = true
               quartering += 1
               continue
