@@ -23,35 +23,31 @@ import PKNumerics
 /// so the chain half-step amounts are never formed. The arithmetic is the dense step's, in another
 /// order: results agree to rounding (tested against `ETDRK4Step`).
 ///
-/// This type is the coefficients' namespace: `fill` computes them for one step length (in the
-/// layout below, `count(chain:)` values), `structuredETDRK4` takes the step. The layout: X (m×m,
+/// This type is the coefficients' namespace: `fillSideBySide` (eight lanes, from the small
+/// blocks) and `fill` (one lane, in general) compute them for one step length (in the layout
+/// below, `count(chain:)` values), `structuredETDRK4` takes the step. The layout: X (m×m,
 /// row-major), then C½ (2×m), the central row of C½X½ (m), C (2×m), then D½, D (2×2 each), then
 /// p, q₁, q₂, q₃ (disposition rows, 2 each).
 enum StructuredETDRK4Step {
   /// How many coefficients a step with an absorption chain of m amounts has.
   static func count(chain m: Int) -> Int { m * m + 5 * m + 8 + 8 }
 
-  /// Computes the coefficients into `storage` (`count(chain:)` values): from the small blocks
-  /// where they allow it (`fillFromSmallBlocks`), else in general (`fillInGeneral`). Returns
-  /// whether every coefficient is finite.
+  /// Computes one lane's coefficients into `storage` (`count(chain:)` values) in general
+  /// (`fillInGeneral`): for a lane `fillSideBySide` leaves out. Returns whether every coefficient
+  /// is finite.
   static func fill(
     linear: [Double], chain m: Int, direction: [Double], h: Double, chainExponentials: ChainExponentials?,
     into storage: UnsafeMutablePointer<Double>
   ) -> Bool {
     let count = Self.count(chain: m)
     storage.initialize(repeating: 0, count: count)
-    let small = linear.withUnsafeBufferPointer { a in
-      direction.withUnsafeBufferPointer { b in
-        Self.fillFromSmallBlocks(linear: a.baseAddress!, chain: m, direction: b.baseAddress!, h: h, chainExponentials: chainExponentials, into: storage)
-      }
-    }
-    if !small { Self.fillInGeneral(linear: linear, chain: m, direction: direction, h: h, chainExponentials: chainExponentials, into: storage) }
+    Self.fillInGeneral(linear: linear, chain: m, direction: direction, h: h, chainExponentials: chainExponentials, into: storage)
     for i in 0..<count where !storage[i].isFinite { return false }
     return true
   }
 
   /// `coefficients` (Padé approximants, n×n products) in the step's layout: the path for steps
-  /// outside `fillFromSmallBlocks`' conditions, and its reference in tests.
+  /// outside `fillSideBySide`'s conditions, and its reference in tests.
   static func fillInGeneral(
     linear: [Double], chain m: Int, direction: [Double], h: Double, chainExponentials: ChainExponentials?,
     into storage: UnsafeMutablePointer<Double>

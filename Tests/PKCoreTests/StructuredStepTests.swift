@@ -11,6 +11,23 @@ import Testing
 struct StructuredStepTests {
   static func path(_ p: PKParameters) -> ExponentialPath { ExponentialPath(parameters: p) }
 
+  /// The step coefficients of eight patients (one model structure) side by side
+  /// (`fillSideBySide`), interleaved, and the lanes done there.
+  static func sideBySide(_ paths: [ExponentialPath], h: Double) -> (lanes: [SIMD8<Double>], done: SIMDMask<SIMD8<Int64>>) {
+    precondition(paths.count == 8)
+    let m = paths[0].central, n = m + 2
+    var linear = [SIMD8<Double>](repeating: .zero, count: n * n)
+    for l in 0..<8 { for i in 0..<(n * n) { linear[i][l] = paths[l].linear[i] } }
+    var lanes = [SIMD8<Double>](repeating: .zero, count: StructuredETDRK4Step.count(chain: m))
+    let done = linear.withUnsafeBufferPointer { a in
+      lanes.withUnsafeMutableBufferPointer {
+        StructuredETDRK4Step.fillSideBySide(
+          linear: a.baseAddress!, chain: m, direction: paths[0].direction, h: h, chainExponentials: nil, into: $0.baseAddress!)
+      }
+    }
+    return (lanes, done)
+  }
+
   @Test("agrees with the dense ETDRK4 step to 1e-13 relative", arguments: ["kovalenko2020", "kovalenko2016", "zhang2021"])
   func matchesDense(model name: String) {
     let p = Fixtures.model(name).individual(weight: 75, eta: nil)
@@ -19,11 +36,10 @@ struct StructuredStepTests {
     let N = MichaelisMenten(central: c, vmax: p.Vm * p.Vc, km: p.Km, invVc: 1 / p.Vc)
     for h in [1.0, 0.25, 0.0371] {
       let dense = ETDRK4Step(linear: path.linear, n: n, direction: path.direction, h: h)
-      var structured = [Double](repeating: 0, count: StructuredETDRK4Step.count(chain: c))
-      let finite = structured.withUnsafeMutableBufferPointer {
-        StructuredETDRK4Step.fill(linear: path.linear, chain: c, direction: path.direction, h: h, chainExponentials: nil, into: $0.baseAddress!)
-      }
-      #expect(finite)
+      // The patient alone (eight copies of it side by side), as the fast path computes it.
+      let (lanes, done) = Self.sideBySide([ExponentialPath](repeating: path, count: 8), h: h)
+      #expect(done[0])
+      let structured = lanes.map { $0[0] }
       // A state with drug everywhere: chain amounts, central around 30 mg/L, peripheral.
       var y1 = (0..<n).map { Double($0 + 1) * 37.5 }
       var y2 = y1
@@ -77,52 +93,47 @@ struct StructuredStepTests {
     }
   }
 
-  @Test("small-block coefficients (series, scalar depot) agree with the general Padé path to 1e-13; it declines outside its conditions")
+  @Test("small-block coefficients side by side (series, scalar depot) agree with the general Padé path to 1e-13; they decline outside their conditions")
   func smallBlocksMatchGeneral() {
     var random = ParameterDraws(seed: 0x2545_F491_4F6C_DD1D)
     func uniform(_ lo: Double, _ hi: Double) -> Double { random.uniform(lo, hi) }
-    var cases: [PKParameters] = [0, 3].map { ntr in
-      PKParameters(ka: 0.3, F: 1, Vc: 3, ke: 0.045, k12: 0.2, k21: 0.3, Vm: 1, Km: 0.01, mtt: ntr > 0 ? 0.105 : 0, ntr: ntr)
-    }
+    var taken = 0, declined = 0
     for ntr in [0, 1, 3, 6] {
-      for _ in 0..<40 {
+      var cases = [PKParameters(ka: 0.3, F: 1, Vc: 3, ke: 0.045, k12: 0.2, k21: 0.3, Vm: 1, Km: 0.01, mtt: ntr > 0 ? 0.105 : 0, ntr: ntr)]
+      for _ in 0..<39 {
         cases.append(PKParameters(ka: uniform(0.02, 3), F: 1, Vc: 3, ke: uniform(0.005, 0.4), k12: uniform(0.005, 0.6),
                                   k21: uniform(0.005, 0.6), Vm: 1, Km: 0.01, mtt: uniform(0.02, 1), ntr: ntr))
       }
-    }
-    var taken = 0, declined = 0
-    for p in cases {
-      let path = Self.path(p)
-      let m = path.central
-      for h in [1.0, 0.25, 0.0371, 0.71, 3.0] {
-        let count = m * m + 5 * m + 16
-        var small = [Double](repeating: 0, count: count), general = small
-        let done = path.linear.withUnsafeBufferPointer { a in
-          path.direction.withUnsafeBufferPointer { b in
-            small.withUnsafeMutableBufferPointer {
-              StructuredETDRK4Step.fillFromSmallBlocks(linear: a.baseAddress!, chain: m, direction: b.baseAddress!, h: h, chainExponentials: nil, into: $0.baseAddress!)
+      // Five groups of eight patients with this chain.
+      for first in stride(from: 0, to: cases.count, by: 8) {
+        let group = Array(cases[first..<(first + 8)])
+        let paths = group.map(Self.path)
+        let m = paths[0].central, count = m * m + 5 * m + 16
+        for h in [1.0, 0.25, 0.0371, 0.71, 3.0] {
+          let (lanes, done) = Self.sideBySide(paths, h: h)
+          for (l, p) in group.enumerated() {
+            var general = [Double](repeating: 0, count: count)
+            general.withUnsafeMutableBufferPointer {
+              StructuredETDRK4Step.fillInGeneral(linear: paths[l].linear, chain: m, direction: paths[l].direction, h: h, chainExponentials: nil, into: $0.baseAddress!)
+            }
+            // The disposition block's norm decides: the series only where ‖hA_dd‖₁ ≤ 1.
+            let normH = h * max(p.ke + 2 * p.k12, 2 * p.k21)
+            if normH > 1 {
+              #expect(!done[l], "ntr \(p.ntr) h \(h): the series must decline at ‖hA_dd‖₁ = \(normH)")
+            }
+            guard done[l] else {
+              declined += 1
+              continue
+            }
+            taken += 1
+            // Coefficients are fractions of an amount (e^{hA} entries ≤ 1) or of h (the φ-vectors,
+            // ≤ h): the tolerance scales with the largest of each. The coupling block comes from 2×2
+            // systems of condition up to 1e3 on either path, hence 1e-13 rather than a few ulps.
+            let scale = max(1, h)
+            for i in 0..<count {
+              #expect(abs(lanes[i][l] - general[i]) <= 1e-13 * scale, "ntr \(p.ntr) ka \(p.ka) h \(h) coefficient \(i): \(lanes[i][l]) vs \(general[i])")
             }
           }
-        }
-        general.withUnsafeMutableBufferPointer {
-          StructuredETDRK4Step.fillInGeneral(linear: path.linear, chain: m, direction: path.direction, h: h, chainExponentials: nil, into: $0.baseAddress!)
-        }
-        // The disposition block's norm decides: the series only where ‖hA_dd‖₁ ≤ 1.
-        let normH = h * max(p.ke + 2 * p.k12, 2 * p.k21)
-        if normH > 1 {
-          #expect(!done, "ntr \(p.ntr) h \(h): the series must decline at ‖hA_dd‖₁ = \(normH)")
-        }
-        guard done else {
-          declined += 1
-          continue
-        }
-        taken += 1
-        // Coefficients are fractions of an amount (e^{hA} entries ≤ 1) or of h (the φ-vectors,
-        // ≤ h): the tolerance scales with the largest of each. The coupling block comes from 2×2
-        // systems of condition up to 1e3 on either path, hence 1e-13 rather than a few ulps.
-        let scale = max(1, h)
-        for i in 0..<count {
-          #expect(abs(small[i] - general[i]) <= 1e-13 * scale, "ntr \(p.ntr) ka \(p.ka) h \(h) coefficient \(i): \(small[i]) vs \(general[i])")
         }
       }
     }
@@ -130,50 +141,35 @@ struct StructuredStepTests {
     #expect(taken > 500 && declined > 20, "series \(taken), declined \(declined)")
   }
 
-  @Test("eight lanes' coefficients side by side are each lane's small-block coefficients, bit for bit; lanes outside the conditions are left out")
-  func sideBySideMatchesOneByOne() {
+  @Test("eight lanes' coefficients side by side are, bit for bit, each patient's alone; lanes outside the conditions are left out")
+  func sideBySideMatchesAlone() {
     var random = ParameterDraws(seed: 0x5851_F42D_4C95_7F2D)
     func uniform(_ lo: Double, _ hi: Double) -> Double { random.uniform(lo, hi) }
     var taken = 0, declined = 0
     for ntr in [0, 3] {
       for round in 0..<12 {
         // Eight patients sharing the chain's structure; in odd rounds some disposition blocks
-        // have ‖hA_dd‖₁ > 1 at the longer steps, so lanes of one group go different ways.
+        // have ‖hA_dd‖₁ > 1 at the longer steps, so lanes of one group go different ways (and
+        // their Taylor series have different degrees).
         let group = (0..<8).map { _ in
           PKParameters(
             ka: uniform(0.02, 3), F: 1, Vc: 3, ke: uniform(0.005, round % 2 == 1 ? 2 : 0.4), k12: uniform(0.005, 0.6),
             k21: uniform(0.005, 0.6), Vm: 1, Km: 0.01, mtt: 0.105, ntr: ntr)
         }
         let paths = group.map(Self.path)
-        let m = paths[0].central, n = m + 2, count = m * m + 5 * m + 16
-        var linear = [SIMD8<Double>](repeating: .zero, count: n * n)
-        for l in 0..<8 { for i in 0..<(n * n) { linear[i][l] = paths[l].linear[i] } }
         for h in [1.0, 0.25, 0.125, 0.71, 3.0] {
-          var lanes = [SIMD8<Double>](repeating: .zero, count: count)
-          let done = linear.withUnsafeBufferPointer { a in
-            lanes.withUnsafeMutableBufferPointer {
-              StructuredETDRK4Step.fillSideBySide(
-                linear: a.baseAddress!, chain: m, direction: paths[0].direction, h: h, chainExponentials: ChainExponentials(), into: $0.baseAddress!)
-            }
-          }
+          let (lanes, done) = Self.sideBySide(paths, h: h)
           for l in 0..<8 {
-            var alone = [Double](repeating: 0, count: count)
-            let small = paths[l].linear.withUnsafeBufferPointer { a in
-              paths[l].direction.withUnsafeBufferPointer { b in
-                alone.withUnsafeMutableBufferPointer {
-                  StructuredETDRK4Step.fillFromSmallBlocks(
-                    linear: a.baseAddress!, chain: m, direction: b.baseAddress!, h: h, chainExponentials: ChainExponentials(), into: $0.baseAddress!)
-                }
-              }
-            }
-            #expect(done[l] == small, "ntr \(ntr) h \(h) lane \(l): side by side \(done[l]), alone \(small)")
-            guard done[l] && small else {
+            // The patient alone: its lane repeated, as `ExponentialLanes` runs a group of one.
+            let (alone, aloneDone) = Self.sideBySide([ExponentialPath](repeating: paths[l], count: 8), h: h)
+            #expect(done[l] == aloneDone[0], "ntr \(ntr) h \(h) lane \(l): in the group \(done[l]), alone \(aloneDone[0])")
+            guard done[l] && aloneDone[0] else {
               declined += 1
               continue
             }
             taken += 1
-            for i in 0..<count {
-              #expect(lanes[i][l].bitPattern == alone[i].bitPattern, "ntr \(ntr) h \(h) lane \(l) coefficient \(i)")
+            for i in 0..<lanes.count {
+              #expect(lanes[i][l].bitPattern == alone[i][0].bitPattern, "ntr \(ntr) h \(h) lane \(l) coefficient \(i)")
             }
           }
         }
