@@ -265,20 +265,7 @@ final class WindowIntegrator {
 /// step, each a chain of dependent multiplications, took another 7 %. The factor only steers the
 /// step; the error test decides.
 /// Source: Hairer, Nørsett & Wanner, *Solving ODEs I* (1993), §II.4, eq. (4.13).
-struct WindowStepControl {
-  private var lastWasRejected = false
-
-  /// One lane's controller, for tests: the factor `factors` gives, times h.
-  mutating func accepted(stepSize h: Double, error: Double) -> Double {
-    defer { lastWasRejected = false }
-    return h * Self.factors(error: error, accepted: true, afterRejection: lastWasRejected)
-  }
-
-  mutating func rejected(stepSize h: Double, error: Double) -> Double {
-    lastWasRejected = true
-    return h * Self.factors(error: error, accepted: false, afterRejection: false)
-  }
-
+enum WindowStepControl {
   /// The step factor of each lane for a finite error: where `accepted`,
   /// `min(10, max(0.2, 0.9·max(err, 1e-10)^(−1/5)))`, at most 1 `afterRejection`; elsewhere
   /// `min(0.9, max(0.2, 0.9·err^(−1/5)))`. Lane by lane the operations of the scalar formula.

@@ -249,12 +249,14 @@ struct StructuredStepTests {
       x *= 1.0173
     }
     #expect(worst < 3e-6 && worst > 0)
-    var control = WindowStepControl()
-    #expect(control.accepted(stepSize: 1, error: 1e-9) == 10)  // 0.9·(1e-9)^(-1/5) = 57: clamped
-    #expect(Swift.abs(control.accepted(stepSize: 1, error: 0.5) - 0.9 * Foundation.pow(0.5, -0.2)) < 1e-5)
-    #expect(control.rejected(stepSize: 1, error: 1e6) == 0.2)
-    #expect(control.accepted(stepSize: 1, error: 1e-9) == 1)  // no growth right after a rejection
-    #expect(Swift.abs(control.rejected(stepSize: 1, error: 2) - 0.9 * Foundation.pow(2, -0.2)) < 1e-5)
+    func factor(_ error: Double, accepted: Bool, afterRejection: Bool = false) -> Double {
+      WindowStepControl.factors(error: error, accepted: accepted, afterRejection: afterRejection)
+    }
+    #expect(factor(1e-9, accepted: true) == 10)  // 0.9·(1e-9)^(-1/5) = 57: clamped
+    #expect(Swift.abs(factor(0.5, accepted: true) - 0.9 * Foundation.pow(0.5, -0.2)) < 1e-5)
+    #expect(factor(1e6, accepted: false) == 0.2)
+    #expect(factor(1e-9, accepted: true, afterRejection: true) == 1)  // no growth right after a rejection
+    #expect(Swift.abs(factor(2, accepted: false) - 0.9 * Foundation.pow(2, -0.2)) < 1e-5)
   }
 
   @Test("window integrator: lanes side by side give each lane's bytes alone; lanes not taking part are left as given")
