@@ -22,7 +22,10 @@ struct ExponentialLanes {
   var paths: [ExponentialPath]
   /// How many lanes hold a patient (the rest repeat lane 0 and are ignored).
   let active: Int
-  private var coefficients: [UInt64: (coefficients: [Lanes], finite: Mask)] = [:]
+  /// The step coefficients by step length (the bits of h), looked up by a linear scan: a group
+  /// meets a handful of lengths (the day, its quarters and eighths, the pieces around doses), and
+  /// hashing the key cost more than the scan.
+  private var coefficients: [(h: UInt64, coefficients: [Lanes], finite: Mask)] = []
   /// The absorption chain's exponentials, shared by the patients one simulator runs.
   private let chainExponentials: ChainExponentials
   /// The lanes' linear parts side by side (entry (i, j) of lane l at [i·n + j][l]).
@@ -42,7 +45,8 @@ struct ExponentialLanes {
   /// Each lane's step coefficients for length h, interleaved (coefficient i of lane l at [i][l]),
   /// and which lanes' matrix functions are finite; computed once per length.
   private mutating func steps(for h: Double) -> (coefficients: [Lanes], finite: Mask) {
-    if let cached = coefficients[h.bitPattern] { return cached }
+    let bits = h.bitPattern
+    for entry in coefficients where entry.h == bits { return (entry.coefficients, entry.finite) }
     var finite = Mask(repeating: true)
     let m = paths[0].central
     let count = StructuredETDRK4Step.count(chain: m)
@@ -77,7 +81,7 @@ struct ExponentialLanes {
       for i in 0..<count { out[i][l] = out[i][0] }
     }
     if coefficients.count >= 16 { coefficients.removeAll(keepingCapacity: true) }
-    coefficients[h.bitPattern] = (out, finite)
+    coefficients.append((bits, out, finite))
     return (out, finite)
   }
 
@@ -98,7 +102,13 @@ struct ExponentialLanes {
     adaptiveLanes: ([Bool], UnsafeMutablePointer<Lanes>, Double, Double) throws -> [Bool]
   ) throws -> [Bool] {
     let n = paths[0].n, c = paths[0].central, m = c
-    var ok = (0..<Self.width).map { $0 < active }
+    // The per-lane flags, in one allocation: the step loop writes them often, and arrays would
+    // check their uniqueness on every write. `ok`: the lane stays on the fast path.
+    let flags = UnsafeMutablePointer<Bool>.allocate(capacity: 9 * Self.width)
+    flags.initialize(repeating: false, count: 9 * Self.width)
+    defer { flags.deallocate() }
+    let ok = flags
+    for l in 0..<Self.width { ok[l] = l < active }
     var vmax = Lanes.zero, km = Lanes.zero, invVc = Lanes.zero, bio = Lanes.zero, factor = Lanes.zero
     for l in 0..<Self.width {
       vmax[l] = paths[l].N.vmax; km[l] = paths[l].N.km; invVc[l] = paths[l].N.invVc
@@ -147,14 +157,13 @@ struct ExponentialLanes {
     let window = UnsafeMutablePointer<Lanes>.allocate(capacity: n)
     window.initialize(repeating: .zero, count: n)
     defer { window.deallocate() }
-    var windowed = [Bool](repeating: false, count: Self.width)
-    var quarter = [Bool](repeating: false, count: Self.width)
-    var failing = [Bool](repeating: false, count: Self.width)
-    var eighthFailing = [Bool](repeating: false, count: Self.width)
-    var halves = [Bool](repeating: false, count: Self.width)
-    // Lanes taking a quarter's window at once, and lanes whose eighths' coefficients are not finite.
-    var windowNow = [Bool](repeating: false, count: Self.width)
-    var notFinite = [Bool](repeating: false, count: Self.width)
+    let windowed = flags + Self.width, quarter = windowed + Self.width, failing = quarter + Self.width
+    let eighthFailing = failing + Self.width, halves = eighthFailing + Self.width
+    // Lanes taking a quarter's window at once, lanes whose eighths' coefficients are not finite,
+    // and lanes of a window taking it alone.
+    let windowNow = halves + Self.width, notFinite = windowNow + Self.width, alone = notFinite + Self.width
+    /// The flags `lanes` as an array, for `adaptiveLanes`.
+    func array(_ lanes: UnsafeMutablePointer<Bool>) -> [Bool] { Array(UnsafeBufferPointer(start: lanes, count: Self.width)) }
     var lane = [Double](repeating: 0, count: n)
     var t = 0.0, k = 0, d = 0
     var nu = Lanes.zero
@@ -211,10 +220,10 @@ struct ExponentialLanes {
     }
     /// The adaptive windows over [t0, t1] of the lanes marked in `lanes` (`count` of them), their
     /// amounts in `quarterState`: side by side where two or more take it, else alone.
-    func windows(_ lanes: [Bool], count: Int, from t0: Double, to t1: Double) throws {
-      var alone = lanes
+    func windows(_ lanes: UnsafeMutablePointer<Bool>, count: Int, from t0: Double, to t1: Double) throws {
+      alone.update(from: lanes, count: Self.width)
       if count >= 2 {
-        let done = try adaptiveLanes(lanes, quarterState, t0, t1)
+        let done = try adaptiveLanes(array(lanes), quarterState, t0, t1)
         for l in 0..<Self.width where lanes[l] && done[l] { alone[l] = false }
       }
       for l in 0..<Self.width where alone[l] {
@@ -292,7 +301,7 @@ struct ExponentialLanes {
         d += 1
         nu = rate(y[c])
       }
-      guard k < grid.count else { return ok }
+      guard k < grid.count else { return array(ok) }
       var next = grid.time(k)
       if d < doses.count && doses[d].time < next { next = doses[d].time }
       next = Swift.min(next, last)
@@ -327,7 +336,7 @@ struct ExponentialLanes {
           }
           if taking >= 2 {
             for j in 0..<n { window[j] = saved[j] }
-            let done = try adaptiveLanes(windowed, window, t0, t1)
+            let done = try adaptiveLanes(array(windowed), window, t0, t1)
             for l in 0..<active where windowed[l] {
               guard done[l] else {
                 windowed[l] = false  // alone, below
