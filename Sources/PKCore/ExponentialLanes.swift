@@ -104,8 +104,8 @@ struct ExponentialLanes {
     let n = paths[0].n, c = paths[0].central, m = c
     // The per-lane flags, in one allocation: the step loop writes them often, and arrays would
     // check their uniqueness on every write. `ok`: the lane stays on the fast path.
-    let flags = UnsafeMutablePointer<Bool>.allocate(capacity: 9 * Self.width)
-    flags.initialize(repeating: false, count: 9 * Self.width)
+    let flags = UnsafeMutablePointer<Bool>.allocate(capacity: 6 * Self.width)
+    flags.initialize(repeating: false, count: 6 * Self.width)
     defer { flags.deallocate() }
     let ok = flags
     for l in 0..<Self.width { ok[l] = l < active }
@@ -144,6 +144,47 @@ struct ExponentialLanes {
       let allowed: Lanes = 1e-4 * magnitude.replacing(with: cap, where: cap .< magnitude)
       return any(notFinite .| (change .> allowed))
     }
+    // The lane tests of `ExponentialPath` side by side, each lane with the scalar test's
+    // operations in its order, so the same decisions as lane by lane (and a lane's do not depend
+    // on its neighbours).
+    var saturable = Mask(repeating: false), stiffness = Lanes.zero
+    for l in 0..<Self.width {
+      saturable[l] = paths[l].N.vmax > 0
+      stiffness[l] = paths[l].stiffnessScale
+    }
+    /// `max(a/Vc, 0)` per lane, as `Swift.max` takes it (0 where a/Vc ≤ 0, NaN kept).
+    @inline(__always) func concentration(_ a: Lanes) -> Lanes {
+      let x = a * invVc
+      return x.replacing(with: 0, where: x .<= 0)
+    }
+    /// `ExponentialPath.needsCare` per lane.
+    @inline(__always) func needsCare(_ a: Lanes) -> Mask { saturable .& (concentration(a) .< safeAbove) }
+    /// Whether each lane's amount is finite.
+    @inline(__always) func isFinite(_ b: Lanes) -> Mask { (b - b) .== .zero }
+    /// `ExponentialPath.fails`' two sides per lane: |N(after) − N(before)|·h and
+    /// min(|A_c|, `checkCap`).
+    @inline(__always) func checkTerms(before nu: Lanes, after nuAfter: Lanes, h: Double, central a: Lanes) -> (change: Lanes, scale: Lanes) {
+      let delta: Lanes = nuAfter - nu
+      let magnitude = a.replacing(with: -a, where: a .< 0)
+      return (delta.replacing(with: -delta, where: delta .< 0) * h, magnitude.replacing(with: cap, where: cap .< magnitude))
+    }
+    /// `ExponentialPath.fails` per lane.
+    @inline(__always) func fails(before nu: Lanes, after nuAfter: Lanes, h: Double, central a: Lanes) -> Mask {
+      let (change, scale) = checkTerms(before: nu, after: nuAfter, h: h, central: a)
+      return saturable .& (change .> 1e-4 * scale)
+    }
+    /// `ExponentialPath.passesWhenHalved` per lane.
+    @inline(__always) func passesWhenHalved(before nu: Lanes, after nuAfter: Lanes, h: Double, central a: Lanes) -> Mask {
+      let (change, scale) = checkTerms(before: nu, after: nuAfter, h: h, central: a)
+      return change .<= 4e-4 * scale
+    }
+    /// `ExponentialPath.takesWindow` per lane, given its `needsCare` (`care`).
+    @inline(__always) func takesWindow(care: Mask, central a: Lanes, peripheral p: Lanes, span: Double) -> Mask {
+      let conc = concentration(a)
+      let empty = (a .== .zero) .& (p .== .zero)
+      let stiff = span / 4 * stiffness / ((km + conc) * (km + conc)) .> 0.5
+      return care .& (empty .| stiff)
+    }
     // The lanes' amounts and their copy from before the current step (n each), as a raw buffer:
     // the step loop does no array bookkeeping.
     let y = UnsafeMutablePointer<Lanes>.allocate(capacity: 5 * n)
@@ -157,13 +198,22 @@ struct ExponentialLanes {
     let window = UnsafeMutablePointer<Lanes>.allocate(capacity: n)
     window.initialize(repeating: .zero, count: n)
     defer { window.deallocate() }
-    let windowed = flags + Self.width, quarter = windowed + Self.width, failing = quarter + Self.width
-    let eighthFailing = failing + Self.width, halves = eighthFailing + Self.width
-    // Lanes taking a quarter's window at once, lanes whose eighths' coefficients are not finite,
-    // and lanes of a window taking it alone.
-    let windowNow = halves + Self.width, notFinite = windowNow + Self.width, alone = notFinite + Self.width
+    // The lanes of an adaptive window (`windows`), and those of them taking it alone.
+    let windowLanes = flags + Self.width, alone = windowLanes + Self.width
     /// The flags `lanes` as an array, for `adaptiveLanes`.
     func array(_ lanes: UnsafeMutablePointer<Bool>) -> [Bool] { Array(UnsafeBufferPointer(start: lanes, count: Self.width)) }
+    /// The lanes `ok` as a mask.
+    func okLanes() -> Mask {
+      var lanes = Mask(repeating: false)
+      for l in 0..<Self.width { lanes[l] = ok[l] }
+      return lanes
+    }
+    /// How many lanes `lanes` holds.
+    func count(_ lanes: Mask) -> Int {
+      var total = 0
+      for l in 0..<Self.width where lanes[l] { total += 1 }
+      return total
+    }
     var lane = [Double](repeating: 0, count: n)
     var t = 0.0, k = 0, d = 0
     var nu = Lanes.zero
@@ -181,11 +231,10 @@ struct ExponentialLanes {
     /// own check is the safety net: accepting every eighth unchecked moved no error against the
     /// rtol-1e-11 references by more than 3e-9 (zhang2021, and Km 0.1–1 mg/L with Vm 3–5). The
     /// other lanes' amounts are left as they are. Lane by lane, as `quarterSteps`.
-    func eighthSteps(from t0: Double, to t1: Double) throws {
+    func eighthSteps(_ halves: Mask, from t0: Double, to t1: Double) throws {
       let span = (t1 - t0) / 2
       let (coefficients, finite) = steps(for: span)
-      var marked = Mask(repeating: false)
-      for l in 0..<Self.width { marked[l] = halves[l] && finite[l] }
+      let marked = halves .& finite
       if any(marked) {
         try coefficients.withUnsafeBufferPointer { coefficients in
           for e in 0..<2 {
@@ -194,36 +243,24 @@ struct ExponentialLanes {
             let after = structuredETDRK4(quarterState, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
             // Only the marked lanes take the step.
             for j in 0..<n { quarterState[j] = eighthSaved[j].replacing(with: quarterState[j], where: marked) }
-            var count = 0
-            for l in 0..<Self.width {
-              eighthFailing[l] = marked[l]
-                && (!quarterState[c][l].isFinite
-                  || paths[l].fails(before: before[l], after: after[l], h: span, central: eighthSaved[c][l]))
-              if eighthFailing[l] {
-                for j in 0..<n { quarterState[j][l] = eighthSaved[j][l] }
-                count += 1
-              }
-            }
-            guard count > 0 else { continue }
+            let failing = marked .& (.!isFinite(quarterState[c]) .| fails(before: before, after: after, h: span, central: eighthSaved[c]))
+            guard any(failing) else { continue }
+            for j in 0..<n { quarterState[j] = quarterState[j].replacing(with: eighthSaved[j], where: failing) }
             let e0 = t0 + Double(e) * span, e1 = e == 1 ? t1 : e0 + span
-            try windows(eighthFailing, count: count, from: e0, to: e1)
+            try windows(failing, from: e0, to: e1)
           }
         }
       }
       // Lanes whose eighth-step functions are not finite take the window over the whole quarter.
-      var rest = 0
-      for l in 0..<Self.width {
-        notFinite[l] = halves[l] && !marked[l]
-        if notFinite[l] { rest += 1 }
-      }
-      if rest > 0 { try windows(notFinite, count: rest, from: t0, to: t1) }
+      let rest = halves .& .!marked
+      if any(rest) { try windows(rest, from: t0, to: t1) }
     }
-    /// The adaptive windows over [t0, t1] of the lanes marked in `lanes` (`count` of them), their
-    /// amounts in `quarterState`: side by side where two or more take it, else alone.
-    func windows(_ lanes: UnsafeMutablePointer<Bool>, count: Int, from t0: Double, to t1: Double) throws {
-      alone.update(from: lanes, count: Self.width)
-      if count >= 2 {
-        let done = try adaptiveLanes(array(lanes), quarterState, t0, t1)
+    /// The adaptive windows over [t0, t1] of the lanes `lanes`, their amounts in `quarterState`:
+    /// side by side where two or more take it, else alone.
+    func windows(_ lanes: Mask, from t0: Double, to t1: Double) throws {
+      for l in 0..<Self.width { (windowLanes[l], alone[l]) = (lanes[l], lanes[l]) }
+      if count(lanes) >= 2 {
+        let done = try adaptiveLanes(array(windowLanes), quarterState, t0, t1)
         for l in 0..<Self.width where lanes[l] && done[l] { alone[l] = false }
       }
       for l in 0..<Self.width where alone[l] {
@@ -242,9 +279,10 @@ struct ExponentialLanes {
     /// integrated adaptively, by the lanes that failed it together (`adaptiveLanes`) or alone
     /// (`windows`). A lane's operations do not depend on which other lanes are
     /// marked (a patient alone runs this as a group of one), so its bytes are the same.
-    func quarterSteps(from t0: Double, to t1: Double) throws {
+    func quarterSteps(_ lanes: Mask, from t0: Double, to t1: Double) throws {
       let span = (t1 - t0) / 4
       let (coefficients, finite) = steps(for: span)
+      var quarter = lanes
       for l in 0..<active where quarter[l] && !finite[l] {
         // The lane gives up (integrated adaptively from the start) with its amounts as they were.
         for j in 0..<n { y[j][l] = saved[j][l] }
@@ -259,33 +297,19 @@ struct ExponentialLanes {
           let after = structuredETDRK4(quarterState, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
           // All lanes' checks at once (a superset of the lanes `fails`); most quarters pass.
           guard changed(before: quarterSaved[c], after: quarterState[c], nu: before, nuAfter: after, h: span) else { continue }
-          var count = 0, halving = 0
-          for l in 0..<Self.width {
-            failing[l] = quarter[l]
-              && (!quarterState[c][l].isFinite
-                || paths[l].fails(before: before[l], after: after[l], h: span, central: quarterSaved[c][l]))
-            halves[l] = failing[l] && quarterState[c][l].isFinite
-              && paths[l].passesWhenHalved(before: before[l], after: after[l], h: span, central: quarterSaved[c][l])
-            if failing[l] {
-              for j in 0..<n { quarterState[j][l] = quarterSaved[j][l] }
-              count += 1
-              if halves[l] { halving += 1 }
-            }
-          }
-          guard count > 0 else { continue }
+          let failing = quarter .& (.!isFinite(quarterState[c]) .| fails(before: before, after: after, h: span, central: quarterSaved[c]))
+          guard any(failing) else { continue }
+          let halves = failing .& isFinite(quarterState[c]) .& passesWhenHalved(before: before, after: after, h: span, central: quarterSaved[c])
+          for j in 0..<n { quarterState[j] = quarterState[j].replacing(with: quarterSaved[j], where: failing) }
           let q0 = t0 + Double(q) * span, q1 = q == 3 ? t1 : q0 + span
           // Lanes likely to pass as eighths take them; the rest take the window at once.
-          if halving > 0 { try eighthSteps(from: q0, to: q1) }
-          if halving < count {
-            for l in 0..<Self.width { windowNow[l] = failing[l] && !halves[l] }
-            try windows(windowNow, count: count - halving, from: q0, to: q1)
-          }
+          if any(halves) { try eighthSteps(halves, from: q0, to: q1) }
+          let rest = failing .& .!halves
+          if any(rest) { try windows(rest, from: q0, to: q1) }
         }
       }
-      for l in 0..<active where quarter[l] {
-        for j in 0..<n { y[j][l] = quarterState[j][l] }
-        nu[l] = paths[l].N.value(central: quarterState[c][l])
-      }
+      for j in 0..<n { y[j] = y[j].replacing(with: quarterState[j], where: quarter) }
+      nu = nu.replacing(with: rate(quarterState[c]), where: quarter)
     }
     while true {
       while k < grid.count && grid.time(k) <= t {
@@ -327,43 +351,26 @@ struct ExponentialLanes {
           nu = structuredETDRK4(y, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
           // All lanes' checks at once; only a flagged step goes through the lanes one by one.
           guard suspect(before: saved[c], after: y[c], nu: before, nuAfter: nu, h: h) else { continue }
-          // The lanes taking the adaptive window over this substep, side by side.
-          for l in 0..<Self.width { windowed[l] = false }
-          var taking = 0
-          for l in 0..<active where ok[l] && paths[l].takesWindow(central: saved[c][l], peripheral: saved[c + 1][l], span: t1 - t0) {
-            windowed[l] = true
-            taking += 1
-          }
-          if taking >= 2 {
+          // The lanes' own tests: a lane needs care (C below `safeAbove`), is not finite, or fails
+          // the a-posteriori check; of those, the stiff ones take the adaptive window.
+          let care = needsCare(saved[c])
+          let usable = okLanes()
+          let takes = usable .& takesWindow(care: care, central: saved[c], peripheral: saved[c + 1], span: t1 - t0)
+          var flagged = usable .& (care .| .!isFinite(y[c]) .| fails(before: before, after: nu, h: h, central: saved[c]))
+          // Two or more lanes taking the window go side by side…
+          if count(takes) >= 2 {
             for j in 0..<n { window[j] = saved[j] }
-            let done = try adaptiveLanes(array(windowed), window, t0, t1)
-            for l in 0..<active where windowed[l] {
-              guard done[l] else {
-                windowed[l] = false  // alone, below
-                continue
-              }
+            for l in 0..<Self.width { windowLanes[l] = takes[l] }
+            let done = try adaptiveLanes(array(windowLanes), window, t0, t1)
+            for l in 0..<active where takes[l] && done[l] {
               for j in 0..<n { y[j][l] = window[j][l] }
               nu[l] = paths[l].N.value(central: window[c][l])
+              flagged[l] = false
             }
-          } else {
-            for l in 0..<Self.width { windowed[l] = false }
           }
-          // The other flagged lanes: those that pass the lane-by-lane test keep the step; one
-          // lone lane taking the window goes alone; the rest take quarter steps side by side.
-          var quartering = 0
-          for l in 0..<Self.width { quarter[l] = false }
-          for l in 0..<active where ok[l] && !windowed[l] {
-            if !paths[l].needsCare(central: saved[c][l]) && y[c][l].isFinite
-              && !paths[l].fails(before: before[l], after: nu[l], h: h, central: saved[c][l])
-            {
-              continue
-            }
-            guard paths[l].takesWindow(central: saved[c][l], peripheral: saved[c + 1][l], span: t1 - t0) else {
-              quarter[l] = true
-              quartering += 1
-              continue
-            }
-            // A lone lane taking the window (two or more went side by side above).
+          // …a lone one (or one the side-by-side window left out) goes alone, and the other flagged
+          // lanes take quarter steps side by side.
+          for l in 0..<active where flagged[l] && takes[l] {
             try lane.withUnsafeMutableBufferPointer { buffer in
               let v = buffer.baseAddress!
               for j in 0..<n { v[j] = saved[j][l] }
@@ -372,7 +379,8 @@ struct ExponentialLanes {
               nu[l] = paths[l].N.value(v)
             }
           }
-          if quartering > 0 { try quarterSteps(from: t0, to: t1) }
+          let quartering = flagged .& .!takes
+          if any(quartering) { try quarterSteps(quartering, from: t0, to: t1) }
         }
       }
       t = next
