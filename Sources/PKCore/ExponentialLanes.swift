@@ -88,7 +88,7 @@ struct ExponentialLanes {
   /// Samples each active lane's `factor·A_c` on the grid into its output, grid time k at
   /// `outputs[l][k·outputStride]` (pre-dose values at dose times). `adaptive(lane, y, t0, t1)`
   /// advances that lane's drug amounts `y` from t0 to t1 with an adaptive integrator, for a substep
-  /// that needs care and is stiff (`takesWindow`), a quarter step that failed its check by more
+  /// that needs care and is stiff (`LaneCareTests.takesWindow`), a quarter step that failed its check by more
   /// than 4× (or whose eighths' coefficients are not finite), or an eighth that failed its own.
   /// Where two or more lanes take such a window over the same interval (the first dose: every
   /// lane starts at C = 0; the day after a dose), they go together to
@@ -122,68 +122,18 @@ struct ExponentialLanes {
       let conc = x.replacing(with: 0, where: x .<= 0)
       return vmax * conc / (km + conc)
     }
-    // Each lane's `ExponentialPath.needsCare` threshold, for `suspect`.
-    var safeAbove = Lanes.zero
-    for l in 0..<Self.width { safeAbove[l] = paths[l].safeAbove }
-    // …and `checkCap`, for `fails`' cap.
-    var cap = Lanes.zero
-    for l in 0..<Self.width { cap[l] = paths[l].checkCap }
+    let tests = LaneCareTests(paths)
     /// Whether any lane's step from central amount `a` to `b` (saturable rates `nu` → `nuAfter`)
-    /// may need care: the lanes' `needsCare`, non-finite and `fails` tests side by side, without
-    /// their `vmax > 0` condition (a superset of the lanes the lane-by-lane test flags).
+    /// may need care: `tests`' `needsCare`, non-finite and `fails` side by side, without
+    /// their `vmax > 0` condition (a superset of the lanes the full tests flag; most steps pass).
     @inline(__always) func suspect(before a: Lanes, after b: Lanes, nu: Lanes, nuAfter: Lanes, h: Double) -> Bool {
-      let low = a * invVc .< safeAbove
+      let low = a * tests.invVc .< tests.safeAbove
       return any(low) || changed(before: a, after: b, nu: nu, nuAfter: nuAfter, h: h)
     }
     /// `suspect` without `needsCare`: whether any lane's step is not finite or fails `fails`.
     @inline(__always) func changed(before a: Lanes, after b: Lanes, nu: Lanes, nuAfter: Lanes, h: Double) -> Bool {
-      let notFinite = (b - b) .!= .zero
-      let delta: Lanes = nuAfter - nu
-      let change: Lanes = delta.replacing(with: -delta, where: delta .< 0) * h
-      let magnitude = a.replacing(with: -a, where: a .< 0)
-      let allowed: Lanes = 1e-4 * magnitude.replacing(with: cap, where: cap .< magnitude)
-      return any(notFinite .| (change .> allowed))
-    }
-    // The lane tests of `ExponentialPath` side by side, each lane with the scalar test's
-    // operations in its order, so the same decisions as lane by lane (and a lane's do not depend
-    // on its neighbours).
-    var saturable = Mask(repeating: false), stiffness = Lanes.zero
-    for l in 0..<Self.width {
-      saturable[l] = paths[l].N.vmax > 0
-      stiffness[l] = paths[l].stiffnessScale
-    }
-    /// `max(a/Vc, 0)` per lane, as `Swift.max` takes it (0 where a/Vc ≤ 0, NaN kept).
-    @inline(__always) func concentration(_ a: Lanes) -> Lanes {
-      let x = a * invVc
-      return x.replacing(with: 0, where: x .<= 0)
-    }
-    /// `ExponentialPath.needsCare` per lane.
-    @inline(__always) func needsCare(_ a: Lanes) -> Mask { saturable .& (concentration(a) .< safeAbove) }
-    /// Whether each lane's amount is finite.
-    @inline(__always) func isFinite(_ b: Lanes) -> Mask { (b - b) .== .zero }
-    /// `ExponentialPath.fails`' two sides per lane: |N(after) − N(before)|·h and
-    /// min(|A_c|, `checkCap`).
-    @inline(__always) func checkTerms(before nu: Lanes, after nuAfter: Lanes, h: Double, central a: Lanes) -> (change: Lanes, scale: Lanes) {
-      let delta: Lanes = nuAfter - nu
-      let magnitude = a.replacing(with: -a, where: a .< 0)
-      return (delta.replacing(with: -delta, where: delta .< 0) * h, magnitude.replacing(with: cap, where: cap .< magnitude))
-    }
-    /// `ExponentialPath.fails` per lane.
-    @inline(__always) func fails(before nu: Lanes, after nuAfter: Lanes, h: Double, central a: Lanes) -> Mask {
-      let (change, scale) = checkTerms(before: nu, after: nuAfter, h: h, central: a)
-      return saturable .& (change .> 1e-4 * scale)
-    }
-    /// `ExponentialPath.passesWhenHalved` per lane.
-    @inline(__always) func passesWhenHalved(before nu: Lanes, after nuAfter: Lanes, h: Double, central a: Lanes) -> Mask {
-      let (change, scale) = checkTerms(before: nu, after: nuAfter, h: h, central: a)
-      return change .<= 4e-4 * scale
-    }
-    /// `ExponentialPath.takesWindow` per lane, given its `needsCare` (`care`).
-    @inline(__always) func takesWindow(care: Mask, central a: Lanes, peripheral p: Lanes, span: Double) -> Mask {
-      let conc = concentration(a)
-      let empty = (a .== .zero) .& (p .== .zero)
-      let stiff = span / 4 * stiffness / ((km + conc) * (km + conc)) .> 0.5
-      return care .& (empty .| stiff)
+      let (change, scale) = tests.checkTerms(before: nu, after: nuAfter, h: h, central: a)
+      return any(.!LaneCareTests.isFinite(b) .| (change .> 1e-4 * scale))
     }
     // The lanes' amounts and their copy from before the current step (n each), as a raw buffer:
     // the step loop does no array bookkeeping.
@@ -243,7 +193,7 @@ struct ExponentialLanes {
             let after = structuredETDRK4(quarterState, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
             // Only the marked lanes take the step.
             for j in 0..<n { quarterState[j] = eighthSaved[j].replacing(with: quarterState[j], where: marked) }
-            let failing = marked .& (.!isFinite(quarterState[c]) .| fails(before: before, after: after, h: span, central: eighthSaved[c]))
+            let failing = marked .& (.!LaneCareTests.isFinite(quarterState[c]) .| tests.fails(before: before, after: after, h: span, central: eighthSaved[c]))
             guard any(failing) else { continue }
             for j in 0..<n { quarterState[j] = quarterState[j].replacing(with: eighthSaved[j], where: failing) }
             let e0 = t0 + Double(e) * span, e1 = e == 1 ? t1 : e0 + span
@@ -297,9 +247,9 @@ struct ExponentialLanes {
           let after = structuredETDRK4(quarterState, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
           // All lanes' checks at once (a superset of the lanes `fails`); most quarters pass.
           guard changed(before: quarterSaved[c], after: quarterState[c], nu: before, nuAfter: after, h: span) else { continue }
-          let failing = quarter .& (.!isFinite(quarterState[c]) .| fails(before: before, after: after, h: span, central: quarterSaved[c]))
+          let failing = quarter .& (.!LaneCareTests.isFinite(quarterState[c]) .| tests.fails(before: before, after: after, h: span, central: quarterSaved[c]))
           guard any(failing) else { continue }
-          let halves = failing .& isFinite(quarterState[c]) .& passesWhenHalved(before: before, after: after, h: span, central: quarterSaved[c])
+          let halves = failing .& LaneCareTests.isFinite(quarterState[c]) .& tests.passesWhenHalved(before: before, after: after, h: span, central: quarterSaved[c])
           for j in 0..<n { quarterState[j] = quarterState[j].replacing(with: quarterSaved[j], where: failing) }
           let q0 = t0 + Double(q) * span, q1 = q == 3 ? t1 : q0 + span
           // Lanes likely to pass as eighths take them; the rest take the window at once.
@@ -353,10 +303,10 @@ struct ExponentialLanes {
           guard suspect(before: saved[c], after: y[c], nu: before, nuAfter: nu, h: h) else { continue }
           // The lanes' own tests: a lane needs care (C below `safeAbove`), is not finite, or fails
           // the a-posteriori check; of those, the stiff ones take the adaptive window.
-          let care = needsCare(saved[c])
+          let care = tests.needsCare(saved[c])
           let usable = okLanes()
-          let takes = usable .& takesWindow(care: care, central: saved[c], peripheral: saved[c + 1], span: t1 - t0)
-          var flagged = usable .& (care .| .!isFinite(y[c]) .| fails(before: before, after: nu, h: h, central: saved[c]))
+          let takes = usable .& tests.takesWindow(care: care, central: saved[c], peripheral: saved[c + 1], span: t1 - t0)
+          var flagged = usable .& (care .| .!LaneCareTests.isFinite(y[c]) .| tests.fails(before: before, after: nu, h: h, central: saved[c]))
           // Two or more lanes taking the window go side by side…
           if count(takes) >= 2 {
             for j in 0..<n { window[j] = saved[j] }

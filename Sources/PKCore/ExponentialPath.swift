@@ -9,12 +9,13 @@ import PKNumerics
 /// `maximumStep` days; the matrix functions are computed once per distinct step length and cached
 /// (by `ExponentialLanes`), so a regular regimen on a daily grid costs one set per patient. The
 /// fast steps themselves run in `ExponentialLanes` (eight patients side by side,
-/// `StructuredETDRK4Step`'s arithmetic); this type holds one patient's model, and decides where a
-/// substep needs care: C below `safeAbove` (the saturable term bends, or is stiff: before and just
-/// after the first dose, a long washout) or a fast step that failed its a-posteriori check
-/// (`fails`). Such a substep is taken by quarter steps (a quarter that fails its check by at
-/// most 4× as two eighths), or by the adaptive integrator
-/// (`WindowIntegrator`) where it is stiff (`takesWindow`); `ExponentialLanes` does both.
+/// `StructuredETDRK4Step`'s arithmetic); this type holds one patient's model and the thresholds
+/// of where a substep needs care, which `LaneCareTests` applies to eight patients at once: C
+/// below `safeAbove` (the saturable term bends, or is stiff: before and just after the first
+/// dose, a long washout) or a fast step that failed its a-posteriori check (`fails`). Such a
+/// substep is taken by quarter steps (a quarter that fails its check by at most 4× as two
+/// eighths), or by the adaptive integrator (`WindowIntegrator`) where it is stiff
+/// (`takesWindow`); `ExponentialLanes` does both.
 /// Accuracy is pinned by tests against the rtol-1e-11 references: ≤ 1e-5 relative where
 /// C > 0.01 mg/L.
 struct ExponentialPath {
@@ -28,7 +29,8 @@ struct ExponentialPath {
   let N: MichaelisMenten
   let safeAbove: Double
   let stiffnessScale: Double
-  /// The largest central amount the a-posteriori check scales with (`fails`): `checkCapInKm`·Km·Vc.
+  /// The largest central amount the a-posteriori check scales with (`LaneCareTests.fails`):
+  /// `checkCapInKm`·Km·Vc.
   let checkCap: Double
   /// Where C falls to near Km after a long interval, Michaelis–Menten elimination is nearly zero
   /// order and then drops off a cliff (Kovalenko's Km of 0.01 mg/L: C from 1 to 0.08 mg/L in a
@@ -77,48 +79,96 @@ struct ExponentialPath {
     // …and where h·Vm·Km/(Km + C)² > 0.5 it is stiff for an explicit treatment.
     safeAbove = vmax > 0 ? Swift.max(curvedBelow, (2 * Self.maximumStep * stiffnessScale).squareRoot() - km) : 0
   }
+}
 
-  /// Whether the substep starting from central amount `a` must not be taken as one fast step:
+/// `ExponentialPath`'s tests of a fast step, for eight patients side by side (one per SIMD lane of
+/// `ExponentialLanes`): which substeps need care, and how they are taken. Each lane runs the
+/// scalar operations in their order (`Swift.max`/`Swift.min`/`abs` as blends with the same
+/// results), so a lane's decisions do not depend on its neighbours, nor on its group's size.
+struct LaneCareTests {
+  typealias Lanes = SIMD8<Double>
+  typealias Mask = SIMDMask<SIMD8<Int64>>
+
+  /// Lanes with a saturable term (`Vm > 0`); the others never need care.
+  let saturable: Mask
+  let invVc, km, safeAbove, checkCap, stiffnessScale: Lanes
+
+  init(_ paths: [ExponentialPath]) {
+    precondition(paths.count == Lanes.scalarCount)
+    var saturable = Mask(repeating: false)
+    var invVc = Lanes.zero, km = Lanes.zero, safeAbove = Lanes.zero, checkCap = Lanes.zero, stiffnessScale = Lanes.zero
+    for (l, path) in paths.enumerated() {
+      saturable[l] = path.N.vmax > 0
+      (invVc[l], km[l], safeAbove[l]) = (path.N.invVc, path.N.km, path.safeAbove)
+      (checkCap[l], stiffnessScale[l]) = (path.checkCap, path.stiffnessScale)
+    }
+    (self.saturable, self.invVc, self.km, self.safeAbove, self.checkCap, self.stiffnessScale) =
+      (saturable, invVc, km, safeAbove, checkCap, stiffnessScale)
+  }
+
+  /// `C⁺ = max(A_c/Vc, 0)` per lane, as `Swift.max` takes it (0 where A_c/Vc ≤ 0, NaN kept).
+  @inline(__always)
+  func concentration(_ a: Lanes) -> Lanes {
+    let x = a * invVc
+    return x.replacing(with: 0, where: x .<= 0)
+  }
+
+  /// Whether each lane's amount is finite.
+  @inline(__always)
+  static func isFinite(_ b: Lanes) -> Mask { (b - b) .== .zero }
+
+  /// Whether the substep starting from central amounts `a` must not be taken as one fast step:
   /// C below `safeAbove` (the saturable term bends or is stiff there).
   @inline(__always)
-  func needsCare(central a: Double) -> Bool { N.vmax > 0 && Swift.max(a * N.invVc, 0) < safeAbove }
+  func needsCare(_ a: Lanes) -> Mask { saturable .& (concentration(a) .< safeAbove) }
+
+  /// The two sides of `fails`: |N(after) − N(before)|·h and min(|A_c|, `checkCap`).
+  @inline(__always)
+  func checkTerms(before: Lanes, after: Lanes, h: Double, central a: Lanes) -> (change: Lanes, scale: Lanes) {
+    let delta = after - before
+    let magnitude = a.replacing(with: -a, where: a .< 0)
+    return (delta.replacing(with: -delta, where: delta .< 0) * h, magnitude.replacing(with: checkCap, where: checkCap .< magnitude))
+  }
 
   /// The a-posteriori check of a fast step of length h: where N changed over the step by more
   /// than 1e-4 of the central amount per unit time, that amount capped at `checkCap`
   /// (|ΔN|·h > 1e-4·min(|A_c|, `checkCap`)), its polynomial-in-time treatment is not accurate
   /// enough (C rising through the bend of the saturable term after a dose, e.g. 0.5 → 20 mg/L with
   /// Km 0.01, a rise with Km 2.08, or a washout tail nearing Km; measured: 4e-5 relative error where
-  /// N changed by 2 % of Vmax), and the step is redone with care.
+  /// N changed by 2 % of Vmax), and the step is redone with care. `before`, `after`: the lanes'
+  /// saturable rates at the step's ends; `a`: their central amounts at its start.
   @inline(__always)
-  func fails(before: Double, after: Double, h: Double, central a: Double) -> Bool {
-    N.vmax > 0 && Swift.abs(after - before) * h > 1e-4 * Swift.min(Swift.abs(a), checkCap)
+  func fails(before: Lanes, after: Lanes, h: Double, central a: Lanes) -> Mask {
+    let (change, scale) = checkTerms(before: before, after: after, h: h, central: a)
+    return saturable .& (change .> 1e-4 * scale)
   }
 
   /// Whether a step that `fails` is likely to pass as two steps of half its length (a prediction;
   /// the halves are checked): `fails`' measure, which halving roughly quarters (N's change over
   /// the step and h both halve), within 4× of its bound.
   @inline(__always)
-  func passesWhenHalved(before: Double, after: Double, h: Double, central a: Double) -> Bool {
-    Swift.abs(after - before) * h <= 4e-4 * Swift.min(Swift.abs(a), checkCap)
+  func passesWhenHalved(before: Lanes, after: Lanes, h: Double, central a: Lanes) -> Mask {
+    let (change, scale) = checkTerms(before: before, after: after, h: h, central: a)
+    return change .<= 4e-4 * scale
   }
 
-  /// Whether a substep of length `span` from central amount `a` that needs care takes the adaptive
-  /// window (over the whole substep) rather than quarter steps: C below `safeAbove` and stiff even
-  /// for a quarter step, `(span/4)·Vm·Km/(Km + C)² > 0.5` (just after the first dose with Km
-  /// 0.01 mg/L, a long washout), or with no drug in circulation (central and peripheral amounts
-  /// `a` and `p` both 0: a first dose, where C rises from 0 through the whole bend within the
-  /// substep; Zhang 2021's quarter steps there mostly failed their check and took a window each,
-  /// where one window for the day costs 3.5 % fewer instructions, errors unchanged). Stopping the
-  /// window once C ≥ 1000 Km and taking the rest as one fast step, as the transit model did until
-  /// stop 12, needed matrix functions for a step length of the patient's own, was no faster, and
-  /// less accurate (8.9e-7 against 3.5e-7 relative after 300 mg q4w).
-  func takesWindow(central a: Double, peripheral p: Double, span: Double) -> Bool {
-    let km = N.km
-    let conc = Swift.max(a * N.invVc, 0)
-    guard needsCare(central: a) else { return false }
-    // A first dose (no drug in circulation): C rises from 0 through the whole bend in the substep.
-    if a == 0 && p == 0 { return true }
-    return span / 4 * stiffnessScale / ((km + conc) * (km + conc)) > 0.5
+  /// Whether a substep of length `span` from central amounts `a` that needs care (`care`, from
+  /// `needsCare`) takes the adaptive window (over the whole substep) rather than quarter steps:
+  /// C below `safeAbove` and stiff even for a quarter step, `(span/4)·Vm·Km/(Km + C)² > 0.5`
+  /// (just after the first dose with Km 0.01 mg/L, a long washout), or with no drug in
+  /// circulation (central and peripheral amounts `a` and `p` both 0: a first dose, where C rises
+  /// from 0 through the whole bend within the substep; Zhang 2021's quarter steps there mostly
+  /// failed their check and took a window each, where one window for the day costs 3.5 % fewer
+  /// instructions, errors unchanged). Stopping the window once C ≥ 1000 Km and taking the rest as
+  /// one fast step, as the transit model did until stop 12, needed matrix functions for a step
+  /// length of the patient's own, was no faster, and less accurate (8.9e-7 against 3.5e-7
+  /// relative after 300 mg q4w).
+  @inline(__always)
+  func takesWindow(care: Mask, central a: Lanes, peripheral p: Lanes, span: Double) -> Mask {
+    let conc = concentration(a)
+    let empty = (a .== .zero) .& (p .== .zero)
+    let stiff = span / 4 * stiffnessScale / ((km + conc) * (km + conc)) .> 0.5
+    return care .& (empty .| stiff)
   }
 }
 

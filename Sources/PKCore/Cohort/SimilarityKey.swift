@@ -24,7 +24,7 @@ extension CohortSimulation {
     return doses.reduce(0) { $0 + $1.amount } / request.grid.lastTime
   }
 
-  /// How readily a patient's fast steps fail their a-posteriori check (`ExponentialPath.fails`:
+  /// How readily a patient's fast steps fail their a-posteriori check (`LaneCareTests.fails`:
   /// `|ΔN|·h > 1e-4·min(A_c, 30·Km·Vc)`) the day after an SC dose, at its average
   /// concentration C̄ (`averageConcentration`). There `ΔN ≈ Vm·Vc·Km·ΔC/(Km + C̄)²` with
   /// `ΔC ∝ ka·F/Vc` (the dose is the same for everyone and drops out), so the ratio to the
