@@ -196,24 +196,45 @@ extension SIMD8: StepArithmetic where Scalar == Double {}
 func structuredETDRK4<T: StepArithmetic>(
   _ y: UnsafeMutablePointer<T>, chain m: Int, nu: T, coefficients: UnsafePointer<T>, rate: (T) -> T
 ) -> T {
-  let X = coefficients, CH = X + m * m, CXH = CH + 2 * m, CF = CXH + m
-  let DH = CF + 2 * m, DF = DH + 4, V = DF + 4
-  var h1c = T.zero, h1p = T.zero, h2c = T.zero, h3c = T.zero, h3p = T.zero
+  // The shipped models' chains (no transit compartment: m = 1; three: m = 4) with the length a
+  // constant, so the chain loops unroll; the same operations in the same order as any other m.
+  switch m {
+  case 1: return structuredETDRK4Body(y, chain: 1, nu: nu, coefficients: coefficients, rate: rate)
+  case 4: return structuredETDRK4Body(y, chain: 4, nu: nu, coefficients: coefficients, rate: rate)
+  default: return structuredETDRK4Body(y, chain: m, nu: nu, coefficients: coefficients, rate: rate)
+  }
+}
+
+/// `structuredETDRK4`'s arithmetic, for a chain length the caller may make a constant.
+@inline(__always)
+private func structuredETDRK4Body<T: StepArithmetic>(
+  _ y: UnsafeMutablePointer<T>, chain m: Int, nu: T, coefficients: UnsafePointer<T>, rate: (T) -> T
+) -> T {
+  let X = coefficients, CH = X + m &* m, CXH = CH + 2 &* m, CF = CXH + m
+  let DH = CF + 2 &* m, DF = DH + 4, V = DF + 4
+  // The chain's contributions, in two passes of fewer running sums (five eight-lane sums at once
+  // did not fit the sixteen AVX2 registers); each sum still adds over j in order.
+  var h1c = T.zero, h1p = T.zero, h2c = T.zero
   for j in 0..<m {
     let x = y[j]
-    h1c += CH[j] * x; h1p += CH[m + j] * x
+    h1c += CH[j] * x; h1p += CH[m &+ j] * x
     h2c += CXH[j] * x
-    h3c += CF[j] * x; h3p += CF[m + j] * x
+  }
+  var h3c = T.zero, h3p = T.zero
+  for j in 0..<m {
+    let x = y[j]
+    h3c += CF[j] * x; h3p += CF[m &+ j] * x
   }
   // x⁺ = X x, bottom row first so each row still reads the old amounts above it.
-  var i = m - 1
+  var i = m &- 1
   while i >= 0 {
+    let row = X + i &* m
     var s = T.zero
-    for j in 0...i { s += X[i * m + j] * y[j] }
+    for j in 0...i { s += row[j] * y[j] }
     y[i] = s
-    i -= 1
+    i &-= 1
   }
-  let dc = y[m], dp = y[m + 1]
+  let dc = y[m], dp = y[m &+ 1]
   let pc = V[0], pp = V[1]
   let ec = DH[0] * dc + DH[1] * dp + h1c
   let ep = DH[2] * dc + DH[3] * dp + h1p
@@ -225,7 +246,7 @@ func structuredETDRK4<T: StepArithmetic>(
   let newC = DF[0] * dc + DF[1] * dp + h3c + V[2] * nu + V[4] * middle + V[6] * nc3
   let newP = DF[2] * dc + DF[3] * dp + h3p + V[3] * nu + V[5] * middle + V[7] * nc3
   y[m] = newC
-  y[m + 1] = newP
+  y[m &+ 1] = newP
   return rate(newC)
 }
 
