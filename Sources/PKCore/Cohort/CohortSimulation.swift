@@ -194,14 +194,14 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
 }
 
 extension CohortSimulation {
-  /// Simulates the patient at position `k` (patient `indices[k]`) alone into its row, recording it
-  /// in `slots[k]`, or its error in `failure`.
+  /// Simulates the patient at position `k` (patient `indices[k]`) alone into `destination`
+  /// (values `stride` apart), recording it in `slots[k]`, or its error in `failure`.
   func simulateAlone(
     _ k: Int, _ indices: [Int], simulator: SubjectSimulator, slots: UnsafeMutablePointer<VirtualPatient?>,
-    destination: UnsafeMutablePointer<Double>, rowStep: Int, stride: Int, failure: FailureBox
+    destination: UnsafeMutablePointer<Double>, stride: Int, failure: FailureBox
   ) {
     do {
-      slots[k] = try simulatePatient(indices[k], simulator: simulator, into: destination + k * rowStep, stride: stride)
+      slots[k] = try simulatePatient(indices[k], simulator: simulator, into: destination, stride: stride)
     } catch {
       failure.record(error, patient: indices[k])
     }
@@ -229,9 +229,11 @@ extension CohortSimulation {
   /// doses run side by side (`SubjectSimulator.groupSize` lanes), grouped in the batch's
   /// `similarityOrder`; each patient's values do not depend on its group, so neither does the
   /// output. With a `columnMajor` target the values also go there (rows `0 ..< indices.count` of
-  /// the target): without `rowMajor`, straight from the simulation at the target's stride (`out`
-  /// is then left untouched); with it, each chunk's rows are copied there as soon as the worker
-  /// has simulated them. Returns the patients.
+  /// the target): without `rowMajor`, straight from the simulation at the target's stride, and
+  /// where patients run side by side in the batch's similarity order rather than in patient order
+  /// (the summaries read each column as a multiset; `out` is then left untouched); with it, in
+  /// patient order, each chunk's rows copied there as soon as the worker has simulated them.
+  /// Returns the patients.
   @discardableResult
   func simulateRows(
     _ indices: [Int], into out: UnsafeMutablePointer<Double>, columnMajor: ColumnBatch.Target? = nil, rowMajor: Bool = true
@@ -257,7 +259,9 @@ extension CohortSimulation {
       forEachItem(chunks, threads: t) { w, c in
         let simulator = self.simulators[w]
         let start = c * chunk, end = Swift.min(count, (c + 1) * chunk)
-        for k in start..<end { self.simulateAlone(k, indices, simulator: simulator, slots: slots, destination: destination, rowStep: rowStep, stride: stride, failure: failure) }
+        for k in start..<end {
+          self.simulateAlone(k, indices, simulator: simulator, slots: slots, destination: destination + k * rowStep, stride: stride, failure: failure)
+        }
         if direct == nil { columnMajor?.write(rows: base + start * self.columns, first: start, count: end - start, columns: self.columns) }
       }
       if let (error, _) = failure.first { throw error }
@@ -281,13 +285,20 @@ extension CohortSimulation {
       let part = order[(c * chunk)..<Swift.min(count, (c + 1) * chunk)]
       var first = part.startIndex
       while first < part.endIndex {
-        let members = Array(part[first..<Swift.min(part.endIndex, first + SubjectSimulator.groupSize)])
-        first += members.count
+        let places = first..<Swift.min(part.endIndex, first + SubjectSimulator.groupSize)
+        let members = Array(part[places])
+        first = places.upperBound
+        // Straight into the columns, patients go in the similarity order (a group's eight values
+        // of a day fill one cache line; the summaries do not depend on the order within a
+        // column); rows go in patient order.
+        let rows = direct == nil ? members : Array(places)
         do {
           try self.simulateGroup(
-            members.map { slots[$0]! }, simulator: simulator, rows: members.map { destination + $0 * rowStep }, stride: stride)
+            members.map { slots[$0]! }, simulator: simulator, rows: rows.map { destination + $0 * rowStep }, stride: stride)
         } catch {
-          for k in members { self.simulateAlone(k, indices, simulator: simulator, slots: slots, destination: destination, rowStep: rowStep, stride: stride, failure: failure) }
+          for (k, row) in zip(members, rows) {
+            self.simulateAlone(k, indices, simulator: simulator, slots: slots, destination: destination + row * rowStep, stride: stride, failure: failure)
+          }
         }
       }
       // Rows wanted too: each patient's row goes to the columns while still in this core's cache.
