@@ -261,10 +261,18 @@ struct ExponentialLanes {
       for j in 0..<n { y[j] = y[j].replacing(with: quarterState[j], where: quarter) }
       nu = nu.replacing(with: rate(quarterState[c]), where: quarter)
     }
+    // Eight patients whose values go to adjacent places (a full group written straight into the
+    // columns, in the lanes' order): a grid time's values are one vector store.
+    let adjacent: UnsafeMutablePointer<Double>? =
+      active == Self.width && (1..<Self.width).allSatisfy { outputs[$0] == outputs[0] + $0 } ? outputs[0] : nil
     while true {
       while k < grid.count && grid.time(k) <= t {
         let v = factor * y[c]
-        for l in 0..<active { outputs[l][k &* outputStride] = v[l] }
+        if let adjacent {
+          UnsafeMutableRawPointer(adjacent + k &* outputStride).storeBytes(of: v, as: Lanes.self)
+        } else {
+          for l in 0..<active { outputs[l][k &* outputStride] = v[l] }
+        }
         k += 1
       }
       while d < doses.count && doses[d].time <= t {
