@@ -275,10 +275,18 @@ extension CohortSimulation {
     // instructions against ordering each chunk of 256 alone. Patients are sampled first, in
     // parallel; chunks are handed out from the end of the order, where the patients needing the
     // most care are, so the workers finish together.
+    let keys = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
+    defer { keys.deallocate() }
+    nonisolated(unsafe) let sortKeys = keys
+    let rate = dosingRate
     forEachItem(chunks, threads: t) { _, c in
-      for k in (c * chunk)..<Swift.min(count, (c + 1) * chunk) { slots[k] = self.sampler.patient(indices[k]) }
+      for k in (c * chunk)..<Swift.min(count, (c + 1) * chunk) {
+        let patient = self.sampler.patient(indices[k])
+        slots[k] = patient
+        sortKeys[k] = Self.similarityKey(patient, dosingRate: rate)
+      }
     }
-    let order = similarityOrder((0..<count).map { patients[$0]! })
+    let order = Self.similarityOrder(keys: UnsafeBufferPointer(keys))
     forEachItem(chunks, threads: t) { w, item in
       let simulator = self.simulators[w]
       let c = chunks - 1 - item

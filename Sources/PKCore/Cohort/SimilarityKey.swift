@@ -10,12 +10,28 @@ extension CohortSimulation {
   /// not depend on its group (lanes never mix), so the order changes only the speed.
   func similarityOrder(_ patients: [VirtualPatient]) -> [Int] {
     let rate = dosingRate
-    // NaN (say, no saturable term and no drug) sorts last, so the order stays a strict one.
-    let keys = patients.map { patient -> Double in
-      let key = Self.carePropensity(patient.parameters, dosingRate: rate)
-      return key.isNaN ? .infinity : key
-    }
-    return patients.indices.sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
+    return Self.similarityOrder(keys: patients.map { Self.similarityKey($0, dosingRate: rate) })
+  }
+
+  /// A patient's sort key for `similarityOrder`: its `carePropensity`, NaN (say, no saturable term
+  /// and no drug) taken as +∞ so that it sorts last and the order stays a strict one.
+  static func similarityKey(_ patient: VirtualPatient, dosingRate: Double) -> Double {
+    let key = carePropensity(patient.parameters, dosingRate: dosingRate)
+    return key.isNaN ? .infinity : key
+  }
+
+  /// The positions of `keys` by key (to 64 − b bits, b the bits of a position), ties by position:
+  /// each key's order-preserving bits (`StreamingSummary.key`) with the position in its lowest b
+  /// bits, sorted as integers (a sort of (key, position) pairs took 1.5 ms for 10,000 patients,
+  /// serial time between the parallel phases). Any fixed order gives the same output; this one
+  /// only has to put similar patients together.
+  static func similarityOrder<Keys: Collection<Double>>(keys: Keys) -> [Int] {
+    guard keys.count > 1 else { return Array(0..<keys.count) }
+    let bits = UInt64(Swift.max(1, (keys.count - 1).bitWidth - (keys.count - 1).leadingZeroBitCount))
+    let low: UInt64 = (1 << bits) - 1
+    var packed = zip(keys, 0...).map { key, position in StreamingSummary.key(key) & ~low | UInt64(position) }
+    packed.sort()
+    return packed.map { Int($0 & low) }
   }
 
   /// The first regimen's average dosing rate (mg/day) over the grid.
