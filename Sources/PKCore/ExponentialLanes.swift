@@ -88,8 +88,9 @@ struct ExponentialLanes {
   /// Samples each active lane's `factor·A_c` on the grid into its output, grid time k at
   /// `outputs[l][k·outputStride]` (pre-dose values at dose times). `adaptive(lane, y, t0, t1)`
   /// advances that lane's drug amounts `y` from t0 to t1 with an adaptive integrator, for a substep
-  /// that needs care and is stiff (`LaneCareTests.takesWindow`), a quarter step that failed its check by more
-  /// than 4× (or whose eighths' coefficients are not finite), or an eighth that failed its own.
+  /// that needs care and is stiff (`LaneCareTests.takesWindow`), a quarter step that failed its
+  /// check by more than 4× (or whose eighths' coefficients are not finite), or an eighth that
+  /// failed its own.
   /// Where two or more lanes take such a window over the same interval (the first dose: every
   /// lane starts at C = 0; the day after a dose), they go together to
   /// `adaptiveLanes(taking, y, t0, t1)` (y: the lanes' amounts, interleaved), which returns, per
@@ -104,8 +105,8 @@ struct ExponentialLanes {
     let n = paths[0].n, c = paths[0].central, m = c
     // The per-lane flags, in one allocation: the step loop writes them often, and arrays would
     // check their uniqueness on every write. `ok`: the lane stays on the fast path.
-    let flags = UnsafeMutablePointer<Bool>.allocate(capacity: 6 * Self.width)
-    flags.initialize(repeating: false, count: 6 * Self.width)
+    let flags = UnsafeMutablePointer<Bool>.allocate(capacity: 3 * Self.width)
+    flags.initialize(repeating: false, count: 3 * Self.width)
     defer { flags.deallocate() }
     let ok = flags
     for l in 0..<Self.width { ok[l] = l < active }
@@ -180,7 +181,8 @@ struct ExponentialLanes {
     /// regimen), each of which had taken a window of several Dormand–Prince steps. The eighths'
     /// own check is the safety net: accepting every eighth unchecked moved no error against the
     /// rtol-1e-11 references by more than 3e-9 (zhang2021, and Km 0.1–1 mg/L with Vm 3–5). The
-    /// other lanes' amounts are left as they are. Lane by lane, as `quarterSteps`.
+    /// other lanes' amounts are left as they are. Each lane's operations are its own, as in
+    /// `quarterSteps`.
     func eighthSteps(_ halves: Mask, from t0: Double, to t1: Double) throws {
       let span = (t1 - t0) / 2
       let (coefficients, finite) = steps(for: span)
@@ -307,7 +309,7 @@ struct ExponentialLanes {
           for j in 0..<n { saved[j] = y[j] }
           let before = nu
           nu = structuredETDRK4(y, chain: m, nu: before, coefficients: coefficients.baseAddress!, rate: rate)
-          // All lanes' checks at once; only a flagged step goes through the lanes one by one.
+          // All lanes' checks at once; only a flagged step runs the lanes' own tests.
           guard suspect(before: saved[c], after: y[c], nu: before, nuAfter: nu, h: h) else { continue }
           // The lanes' own tests: a lane needs care (C below `safeAbove`), is not finite, or fails
           // the a-posteriori check; of those, the stiff ones take the adaptive window.
