@@ -224,7 +224,7 @@ struct ExponentialLanes {
         }
       }
     }
-    /// The careful substep of the lanes marked in `quarter` (care needed, not stiff for a quarter
+    /// The careful substep of the lanes `lanes` (care needed, not stiff for a quarter
     /// step), side by side, from their amounts in `saved` over [t0, t1]: four steps of
     /// (t1 − t0)/4, each under the a-posteriori check (ETDRK4's error falls 256-fold); a quarter
     /// that fails it by at most 4× is redone as two eighths (`eighthSteps`), any other is

@@ -12,10 +12,11 @@ import PKNumerics
 /// `StructuredETDRK4Step`'s arithmetic); this type holds one patient's model and the thresholds
 /// of where a substep needs care, which `LaneCareTests` applies to eight patients at once: C
 /// below `safeAbove` (the saturable term bends, or is stiff: before and just after the first
-/// dose, a long washout) or a fast step that failed its a-posteriori check (`fails`). Such a
+/// dose, a long washout) or a fast step that failed its a-posteriori check
+/// (`LaneCareTests.fails`). Such a
 /// substep is taken by quarter steps (a quarter that fails its check by at most 4× as two
 /// eighths), or by the adaptive integrator (`WindowIntegrator`) where it is stiff
-/// (`takesWindow`); `ExponentialLanes` does both.
+/// (`LaneCareTests.takesWindow`); `ExponentialLanes` does both.
 /// Accuracy is pinned by tests against the rtol-1e-11 references: ≤ 1e-5 relative where
 /// C > 0.01 mg/L.
 struct ExponentialPath {
@@ -25,7 +26,8 @@ struct ExponentialPath {
   let central: Int
   let linear: [Double]
   let direction: [Double]
-  /// The saturable term, and where a substep needs more than one fast step (see `needsCare`).
+  /// The saturable term, and where a substep needs more than one fast step (see
+  /// `LaneCareTests.needsCare`).
   let N: MichaelisMenten
   let safeAbove: Double
   let stiffnessScale: Double

@@ -186,6 +186,14 @@ struct CohortTests {
     // The chunks are regrouped: similar patients are not numbered together.
     let patients = (0..<64).map { simulation.sampler.patient($0) }
     #expect(simulation.similarityOrder(patients) != Array(0..<64))
+    // The order is a permutation, sorted by key (to the packed keys' precision), ties by position.
+    for keys: [Double] in [[], [3], [2, 1], [1, 1, 1], [.infinity, 0, -0.0, 5e-324, 1, 0.5, 1, 2, 0.25], (0..<4097).map { Double(($0 * 7919) % 1000) }] {
+      let order = CohortSimulation.similarityOrder(keys: keys)
+      #expect(order.sorted() == Array(keys.indices), "\(keys.count) keys")
+      for (x, y) in zip(order, order.dropFirst()) {
+        #expect(keys[x] < keys[y] || (keys[x] == keys[y] && x < y) || abs(keys[x] - keys[y]) <= 1e-6 * abs(keys[y]), "\(keys.count) keys: \(x), \(y)")
+      }
+    }
     var rows: [Double] = []
     try simulation.forEachBatch(pass: 1) { _, _, values in rows.append(contentsOf: values) }
     let simulator = SubjectSimulator()

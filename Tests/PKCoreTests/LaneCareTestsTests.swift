@@ -96,4 +96,22 @@ struct LaneCareTestsTests {
     // The inputs exercise both outcomes.
     #expect(flagged > checked / 10 && flagged < checked * 9 / 10, "\(flagged) of \(checked) flagged")
   }
+
+  @Test("takesWindow's first-dose branch: no drug in circulation (0 or −0 in both compartments) takes the window wherever care is needed")
+  func firstDoseTakesWindow() {
+    let tests = LaneCareTests(Self.paths)
+    var taken = 0, left = 0
+    for (central, peripheral) in [(0.0, 0.0), (-0.0, 0.0), (0.0, -0.0), (0.0, 1e-9), (1e-9, 0.0)] {
+      for span in [1.0, 0.25, 1e-6] {
+        let a = Lanes(repeating: central), p = Lanes(repeating: peripheral)
+        let takes = tests.takesWindow(care: tests.needsCare(a), central: a, peripheral: p, span: span)
+        for l in 0..<8 {
+          #expect(takes[l] == Self.takesWindow(Self.paths[l], a: central, peripheral: peripheral, span: span), "lane \(l), A_c \(central), A_p \(peripheral), span \(span)")
+          if takes[l] { taken += 1 } else { left += 1 }
+        }
+      }
+    }
+    // Both outcomes occur: the first-dose lanes take it even for a tiny span; Vm = 0 never does.
+    #expect(taken > 0 && left > 0)
+  }
 }

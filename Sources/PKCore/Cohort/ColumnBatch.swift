@@ -1,11 +1,13 @@
 /// A batch of consecutive cohort rows stored column-major: the values of column c (one time point,
-/// one regimen) for the batch's `rows` patients are contiguous, at `base + c·stride`.
+/// one regimen) for the batch's `rows` patients are contiguous, at `base + c·stride`. Row r holds
+/// one of the batch's patients, not necessarily patient `firstRow + r` (see
+/// `CohortValueSource.forEachColumnBatch`): the summaries read each column as a multiset.
 ///
 /// The summaries read a column at a time, so they want this layout; the simulation produces a row
 /// (a patient) at a time. Where nothing else needs the rows, `CohortSimulation` has the lanes write
-/// each patient's values straight into the target at its stride (`ColumnBatch.Target`); where the
-/// rows are wanted too (per-subject output), it transposes each chunk of rows in the worker that
-/// has just simulated it, while they are still in that core's cache.
+/// each patient's values straight into the target at its stride (`ColumnBatch.Target`), in the
+/// order its lanes ran them; where the rows are wanted too (per-subject output), its workers
+/// transpose the batch's rows, in patient order, chunk by chunk of consecutive rows.
 public struct ColumnBatch: @unchecked Sendable {  // a view: the storage is owned by the source for the call's duration
   /// Index of the batch's first row in the source.
   public let firstRow: Int
@@ -20,7 +22,7 @@ public struct ColumnBatch: @unchecked Sendable {  // a view: the storage is owne
     self.firstRow = firstRow; self.rows = rows; self.stride = stride; self.base = base
   }
 
-  /// The batch's values of column `c`, in row order.
+  /// The batch's values of column `c`, in row order (the batch's own order of its patients).
   @inlinable
   public func column(_ c: Int) -> UnsafeBufferPointer<Double> {
     UnsafeBufferPointer(start: base + c * stride, count: rows)

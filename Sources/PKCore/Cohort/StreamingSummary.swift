@@ -11,9 +11,12 @@ public protocol CohortValueSource {
   /// batches: `body(i, count, values)` holds rows `rows[i ..< i + count]`, row-major. Used for the
   /// pilot sample of `StreamingSummary`; the default replays a pass and keeps those rows.
   func forEachSampledRow(_ rows: [Int], _ body: (_ firstIndex: Int, _ rowCount: Int, _ values: UnsafeBufferPointer<Double>) throws -> Void) throws
-  /// Delivers all rows, in order, as consecutive column-major batches (what the summaries scan).
+  /// Delivers all rows as consecutive column-major batches (what the summaries scan), batch by
+  /// batch in order; within a batch the rows may come in any order (the summaries read each
+  /// column as a multiset: `CohortSimulation` writes them in the order its lanes ran them).
   /// Called once per pass. The default transposes `forEachBatch`'s row-major batches
-  /// (`transposedBatches`); a source that can write its columns as it produces its rows overrides it.
+  /// (`transposedBatches`), rows in order; a source that can write its columns as it produces
+  /// its rows overrides it.
   func forEachColumnBatch(pass: Int, _ body: (ColumnBatch) throws -> Void) throws
 }
 
