@@ -63,10 +63,13 @@ public final class CohortSimulation: CohortValueSource, @unchecked Sendable {  /
   /// `onFirstPass`; unlike it, needs no row-major copy of the values.
   public var onFirstPassProgress: ((Int) -> Void)?
 
-  /// Patients per chunk: at most 256, at least 16, and otherwise small enough for four chunks per
-  /// thread (a chunk is a run of the batch's `similarityOrder`).
+  /// Patients per chunk: at most 64, at least 16, and otherwise small enough for four chunks per
+  /// thread (a chunk is a run of the batch's `similarityOrder`, so its size does not change the
+  /// groups). The last chunks decide how long one worker waits for the other: with chunks of 256,
+  /// the two workers of a 10,000-patient kovalenko2020 cohort finished 0.2–2.3 ms apart (of
+  /// ~45 ms), with 64 within 0.3 ms; instructions +0.1 %.
   func chunkSize(patients count: Int) -> Int {
-    Swift.min(256, Swift.max(16, count / (4 * request.threads) / 8 * 8))
+    Swift.min(64, Swift.max(16, count / (4 * request.threads) / 8 * 8))
   }
 
   public init(_ request: CohortRequest, batchSize: Int? = nil) {
