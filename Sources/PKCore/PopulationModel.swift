@@ -37,14 +37,7 @@ public struct PopulationModel: Codable, Sendable, Equatable {
   /// `randomEffects.parameters`, log scale): `P_i = P_typ · (WT/WT_ref)^θ · exp(η)`.
   /// Bioavailability is capped at 1: a log-normal draw above 100 % is not physical.
   public func individual(weight: Double, eta: UnsafeBufferPointer<Double>? = nil) -> PKParameters {
-    var p = typical
-    let ratio = weight / referenceWeightKg
-    for (name, exponent) in weightExponents { p[name] *= pow(ratio, exponent) }
-    if let eta, let effects = randomEffects {
-      for (j, name) in effects.parameters.enumerated() { p[name] *= exp(eta[j]) }
-    }
-    if p.F > 1 { p.F = 1 }
-    return p
+    IndividualParameters(self).parameters(weight: weight, eta: eta)
   }
 
   public func individual(weight: Double, eta: [Double]) -> PKParameters {
@@ -220,5 +213,37 @@ extension PKParameters {
       throw DecodingError.dataCorruptedError(forKey: .ntr, in: c, debugDescription: "ntr = \(v) must be a whole number from 0 to 20")
     }
     return Int(v)
+  }
+}
+
+/// What `PopulationModel.individual` reads, in plain lists: a `PatientSampler` keeps one, so that
+/// drawing patients on several threads touches no dictionary or optional shared between them
+/// (iterating the model's dictionary retained its storage from every thread, once per patient,
+/// and the two threads' sampling did not scale).
+struct IndividualParameters: Sendable {
+  let typical: PKParameters
+  let referenceWeightKg: Double
+  /// The weight exponents, by parameter name.
+  let exponents: [(name: ParameterName, exponent: Double)]
+  /// The parameters the random effects act on, in `eta`'s order.
+  let effects: [ParameterName]
+
+  init(_ model: PopulationModel) {
+    typical = model.typical
+    referenceWeightKg = model.referenceWeightKg
+    exponents = model.weightExponents.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    effects = model.randomEffects?.parameters ?? []
+  }
+
+  /// `P_i = P_typ · (WT/WT_ref)^θ · exp(η)`, F capped at 1 (`PopulationModel.individual`).
+  func parameters(weight: Double, eta: UnsafeBufferPointer<Double>?) -> PKParameters {
+    var p = typical
+    let ratio = weight / referenceWeightKg
+    for (name, exponent) in exponents { p[name] *= pow(ratio, exponent) }
+    if let eta {
+      for (j, name) in effects.enumerated() { p[name] *= exp(eta[j]) }
+    }
+    if p.F > 1 { p.F = 1 }
+    return p
   }
 }

@@ -17,6 +17,7 @@ public struct PatientSampler: Sendable {
   public let seed: UInt64
   let cholesky: [Double]
   let effects: Int
+  let individual: IndividualParameters
 
   public init(model: PopulationModel, weights: BodyWeights, seed: UInt64) {
     self.model = model
@@ -24,6 +25,7 @@ public struct PatientSampler: Sendable {
     self.seed = seed
     effects = model.randomEffects?.parameters.count ?? 0
     cholesky = model.randomEffects?.choleskyFactor ?? []
+    individual = IndividualParameters(model)
   }
 
   /// The random effects η of a patient (empty without variability).
@@ -44,6 +46,7 @@ public struct PatientSampler: Sendable {
     let streams = PatientStreams(seed: seed, patient: index)
     let w = weights.weight(patient: index, streams: streams)
     let e = eta(streams)
-    return VirtualPatient(index: index, weight: w, eta: e, parameters: model.individual(weight: w, eta: e))
+    let parameters = e.withUnsafeBufferPointer { individual.parameters(weight: w, eta: $0) }
+    return VirtualPatient(index: index, weight: w, eta: e, parameters: parameters)
   }
 }
