@@ -185,7 +185,8 @@ struct CohortTests {
     let simulation = CohortSimulation(request)
     // The chunks are regrouped: similar patients are not numbered together.
     let patients = (0..<64).map { simulation.sampler.patient($0) }
-    #expect(simulation.similarityOrder(patients) != Array(0..<64))
+    let rate = simulation.dosingRate
+    #expect(CohortSimulation.similarityOrder(keys: patients.map { CohortSimulation.similarityKey($0, dosingRate: rate) }) != Array(0..<64))
     // The order is a permutation, sorted by key (to the packed keys' precision), ties by position.
     for keys: [Double] in [[], [3], [2, 1], [1, 1, 1], [.infinity, 0, -0.0, 5e-324, 1, 0.5, 1, 2, 0.25], (0..<4097).map { Double(($0 * 7919) % 1000) }] {
       let order = CohortSimulation.similarityOrder(keys: keys)

@@ -257,27 +257,47 @@ extension CohortSimulation {
     nonisolated(unsafe) let destination = direct?.base ?? out
     nonisolated(unsafe) let base = out
     let rowStep = direct == nil ? columns : 1
-    // Patients given different doses (adherence, delays) run alone, chunk by chunk in order.
-    guard !request.variesDosing && count >= 2 else {
+    if request.variesDosing || count < 2 {
+      // Patients given different doses (adherence, delays) run alone, chunk by chunk in order.
       forEachItem(chunks, threads: t) { w, c in
         let simulator = self.simulators[w]
-        let start = c * chunk, end = Swift.min(count, (c + 1) * chunk)
-        for k in start..<end {
+        for k in (c * chunk)..<Swift.min(count, (c + 1) * chunk) {
           self.simulateAlone(k, indices, simulator: simulator, slots: slots, destination: destination + k * rowStep, stride: stride, failure: failure)
         }
-        if direct == nil { columnMajor?.write(rows: base + start * self.columns, first: start, count: end - start, columns: self.columns) }
       }
-      if let (error, _) = failure.first { throw error }
-      return (0..<count).map { patients[$0]! }
+    } else {
+      simulateSideBySide(
+        indices, chunk: chunk, slots: slots, destination: destination, rowStep: rowStep, stride: stride, patientOrder: direct == nil,
+        failure: failure)
     }
-    // The others run side by side (`SubjectSimulator.groupSize` lanes) in groups of similar
-    // patients: a group takes careful substeps when any of its lanes needs them, and similar
-    // patients need them on the same days. The whole batch is ordered by similarity
-    // (`similarityOrder`) and cut into groups and chunks in that order, so a group's patients
-    // are the batch's most alike, not only its chunk's: zhang2021, 10,000 patients, −10 % of the
-    // instructions against ordering each chunk of 256 alone. Patients are sampled first, in
-    // parallel; chunks are handed out from the end of the order, where the patients needing the
-    // most care are, so the workers finish together.
+    // Rows wanted too: the rows go to the columns afterwards, chunk by chunk of consecutive rows
+    // (a worker transposing its own patients' rows, scattered over the batch, would share cache
+    // lines of the columns with the other worker: about 10 % slower with per-subject output).
+    if direct == nil, let columnMajor {
+      let columns = self.columns
+      forEachItem(chunks, threads: t) { _, c in
+        let start = c * chunk, end = Swift.min(count, (c + 1) * chunk)
+        columnMajor.write(rows: base + start * columns, first: start, count: end - start, columns: columns)
+      }
+    }
+    if let (error, _) = failure.first { throw error }
+    return (0..<count).map { patients[$0]! }
+  }
+
+  /// `simulateRows`' patients given the same doses, side by side (`SubjectSimulator.groupSize`
+  /// lanes) in groups of similar patients: a group takes careful substeps when any of its lanes
+  /// needs them, and similar patients need them on the same days. The whole batch is ordered by
+  /// similarity (`similarityOrder`) and cut into groups and chunks in that order, so a group's
+  /// patients are the batch's most alike, not only its chunk's. Patients are sampled first, in
+  /// parallel; chunks are handed out from the end of the order, where the patients needing the
+  /// most care are, so the workers finish together. Position k's values go to
+  /// `destination + k·rowStep` with `patientOrder`, else to the row of its place in the order.
+  private func simulateSideBySide(
+    _ indices: [Int], chunk: Int, slots: UnsafeMutablePointer<VirtualPatient?>, destination: UnsafeMutablePointer<Double>,
+    rowStep: Int, stride: Int, patientOrder: Bool, failure: FailureBox
+  ) {
+    let count = indices.count, chunks = (count + chunk - 1) / chunk, t = request.threads
+    nonisolated(unsafe) let slots = slots, destination = destination
     let keys = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
     defer { keys.deallocate() }
     nonisolated(unsafe) let sortKeys = keys
@@ -302,7 +322,7 @@ extension CohortSimulation {
         // Straight into the columns, patients go in the similarity order (a group's eight values
         // of a day fill one cache line; the summaries do not depend on the order within a
         // column); rows go in patient order.
-        let rows = direct == nil ? members : Array(places)
+        let rows = patientOrder ? members : Array(places)
         do {
           try self.simulateGroup(
             members.map { slots[$0]! }, simulator: simulator, rows: rows.map { destination + $0 * rowStep }, stride: stride)
@@ -313,18 +333,6 @@ extension CohortSimulation {
         }
       }
     }
-    // Rows wanted too: the rows go to the columns afterwards, chunk by chunk of consecutive rows
-    // (a worker transposing its own patients' rows, scattered over the batch, would share cache
-    // lines of the columns with the other worker: about 10 % slower with per-subject output).
-    if direct == nil, let columnMajor {
-      let columns = self.columns
-      forEachItem(chunks, threads: t) { _, c in
-        let start = c * chunk, end = Swift.min(count, (c + 1) * chunk)
-        columnMajor.write(rows: base + start * columns, first: start, count: end - start, columns: columns)
-      }
-    }
-    if let (error, _) = failure.first { throw error }
-    return (0..<count).map { patients[$0]! }
   }
 }
 

@@ -1,31 +1,25 @@
 extension CohortSimulation {
-  /// The order in which a batch's patients are grouped for side-by-side simulation
-  /// (`ExponentialLanes`): by `carePropensity` (to 64 − b bits, b the bits of a position; ties by
-  /// position, `similarityOrder(keys:)`). A group takes careful substeps
-  /// (quarter steps) whenever any of its eight lanes needs them, so grouping patients who need
-  /// them on the same days saves work: measured with callgrind, 4,096 patients, each chunk of 256
-  /// ordered alone, the label regimen: instructions −14 % (kovalenko2016), −5 % (kovalenko2020),
-  /// −30 % (zhang2021) against grouping by patient number; ordering by the average concentration
-  /// alone gave −10 %, −25 % on the first and last. Ordering the whole batch instead of each
-  /// chunk (10,000 patients, one thread): a further −1.3 %, −0.2 %, −10.7 %. A patient's values do
-  /// not depend on its group (lanes never mix), so the order changes only the speed.
-  func similarityOrder(_ patients: [VirtualPatient]) -> [Int] {
-    let rate = dosingRate
-    return Self.similarityOrder(keys: patients.map { Self.similarityKey($0, dosingRate: rate) })
-  }
-
-  /// A patient's sort key for `similarityOrder`: its `carePropensity`, NaN (say, no saturable term
+  /// A patient's sort key for `similarityOrder(keys:)`: its `carePropensity`, NaN (say, no saturable term
   /// and no drug) taken as +∞ so that it sorts last and the order stays a strict one.
   static func similarityKey(_ patient: VirtualPatient, dosingRate: Double) -> Double {
     let key = carePropensity(patient.parameters, dosingRate: dosingRate)
     return key.isNaN ? .infinity : key
   }
 
-  /// The positions of `keys` by key (to 64 − b bits, b the bits of a position), ties by position:
-  /// each key's order-preserving bits (`StreamingSummary.key`) with the position in its lowest b
-  /// bits, sorted as integers (a sort of (key, position) pairs took 1.5 ms for 10,000 patients,
-  /// serial time between the parallel phases). Any fixed order gives the same output; this one
-  /// only has to put similar patients together.
+  /// The order in which a batch's patients are grouped for side-by-side simulation
+  /// (`ExponentialLanes`), given their `similarityKey`s: by key, to 64 − b bits (b the bits of a
+  /// position), ties by position. A group takes careful substeps (quarter steps) whenever any of
+  /// its eight lanes needs them, so grouping patients who need them on the same days saves work:
+  /// measured with callgrind, 4,096 patients, each chunk of 256 ordered alone, the label regimen:
+  /// instructions −14 % (kovalenko2016), −5 % (kovalenko2020), −30 % (zhang2021) against grouping
+  /// by patient number; ordering by the average concentration alone gave −10 %, −25 % on the
+  /// first and last. Ordering the whole batch instead of each chunk (10,000 patients, one
+  /// thread): a further −1.3 %, −0.2 %, −10.7 %. A patient's values do not depend on its group
+  /// (lanes never mix), so the order changes only the speed.
+  ///
+  /// Each key's order-preserving bits (`StreamingSummary.key`) carry the position in their lowest
+  /// b bits and are sorted as integers (a sort of (key, position) pairs took 1.5 ms for 10,000
+  /// patients, serial time between the parallel phases).
   static func similarityOrder<Keys: Collection<Double>>(keys: Keys) -> [Int] {
     guard keys.count > 1 else { return Array(0..<keys.count) }
     let bits = UInt64(Swift.max(1, (keys.count - 1).bitWidth - (keys.count - 1).leadingZeroBitCount))
